@@ -1,0 +1,54 @@
+"""Wire flows, backend and store into an Engine from plain settings."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from engine.backend.base import Backend, BackendFailure, CallContext
+from engine.backend.loader import load_backend
+from engine.clock import Clock, SystemClock
+from engine.registry import FlowRegistry
+from engine.runtime import Engine
+from engine.store.base import SessionStore
+from engine.store.memory import MemoryStore
+
+
+def load_registry(flows: str | Sequence[str] = "flows") -> FlowRegistry:
+    """Compile every flow file; raises FlowError with all diagnostics on failure."""
+    paths = [flows] if isinstance(flows, str) else list(flows)
+    registry = FlowRegistry(paths)
+    registry.load()
+    return registry
+
+
+def profile_locale(backend: Backend) -> object:
+    """The subscriber's language from the backend's ``profile`` operation, if it has one."""
+    if "profile" not in backend.operations():
+        return None
+
+    async def lookup(msisdn: str) -> str | None:
+        try:
+            data = await backend.call("profile", {}, CallContext(msisdn, "", ""))
+        except BackendFailure:
+            return None
+        value = data.get("locale")
+        return str(value) if value else None
+
+    return lookup
+
+
+def build_engine(
+    flows: str | Sequence[str] | FlowRegistry = "flows",
+    backend: str | Backend = "demo",
+    store: SessionStore | None = None,
+    clock: Clock | None = None,
+    *,
+    call_timeout: float = 2.0,
+    ttl: dict[str, float] | None = None,
+) -> Engine:
+    clock = clock or SystemClock()
+    registry = flows if isinstance(flows, FlowRegistry) else load_registry(flows)
+    be = load_backend(backend, clock=clock) if isinstance(backend, str) else backend
+    lookup = profile_locale(be)
+    return Engine(registry, be, store or MemoryStore(clock), clock, call_timeout=call_timeout, ttl=ttl,
+                  locale_lookup=lookup)  # type: ignore[arg-type]

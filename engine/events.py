@@ -1,0 +1,28 @@
+"""What the engine tells observers: metrics, the simulator's side panel, transcripts.
+
+The engine itself does no I/O; observers decide what to do with these. Secret
+values are masked before an event is built, so no observer can leak them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+MASK = "******"
+
+
+@dataclass(frozen=True, slots=True)
+class EngineEvent:
+    #: ``session`` (begin), ``state``, ``input``, ``call``, ``push``, ``end``.
+    kind: str
+    session_key: str
+    channel: str
+    flow: str = ""
+    version: int = 0
+    state: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+Observer = Callable[[EngineEvent], None]

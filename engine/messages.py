@@ -1,0 +1,52 @@
+"""Built-in texts the engine says on its own; a flow may override any of them.
+
+Keys are stable names; ``messages:`` in a flow file replaces them per flow.
+"""
+
+from __future__ import annotations
+
+BUILTIN: dict[str, dict[str, str]] = {
+    "invalid_choice": {"zh": "输入有误，请重新选择。", "en": "Invalid choice, please try again."},
+    "invalid_input": {"zh": "输入有误，请重新输入。", "en": "Invalid input, please try again."},
+    "too_many_tries": {"zh": "输入错误次数过多，再见。", "en": "Too many invalid attempts. Goodbye."},
+    "busy": {"zh": "系统繁忙，请稍后再试。", "en": "The system is busy, please try again later."},
+    "business_error": {"zh": "业务办理失败（{{ error_code }}）。", "en": "The request failed ({{ error_code }})."},
+    "cancelled": {"zh": "已取消，未做任何变更。", "en": "Cancelled. Nothing was changed."},
+    "expired": {"zh": "确认已超时，业务未办理。", "en": "The confirmation expired; nothing was done."},
+    "no_pending": {"zh": "您没有待确认的业务。", "en": "You have nothing pending to confirm."},
+    "confirm_hint": {
+        "zh": "回复{{ yes }}确认，回复{{ no }}取消，{{ minutes }}分钟内有效。",
+        "en": "Reply {{ yes }} to confirm or {{ no }} to cancel within {{ minutes }} min.",
+    },
+    "confirm_hint_ivr": {
+        "zh": "确认请按{{ yes }}，取消请按{{ no }}。",
+        "en": "To confirm press {{ yes }}, to cancel press {{ no }}.",
+    },
+    "unknown_command": {
+        "zh": "未能识别您的指令，请回复菜单中的数字选择业务。",
+        "en": "Sorry, that command is not recognised. Reply with a number from the menu.",
+    },
+    "session_expired": {"zh": "会话已结束，请重新拨打。", "en": "Your session has ended. Please dial again."},
+    "transfer_elsewhere": {
+        "zh": "如需人工服务，请拨打10086。",
+        "en": "For an agent, please call 10086.",
+    },
+    "transferring": {"zh": "正在为您转接人工服务，请稍候。", "en": "Connecting you to an agent, please hold."},
+    "agent_closed": {
+        "zh": "人工服务时间为{{ hours }}，请稍后再拨。再见。",
+        "en": "Agents are available {{ hours }}. Please call again later. Goodbye.",
+    },
+    "no_input": {"zh": "您没有输入。", "en": "We did not receive your input."},
+    "goodbye": {"zh": "感谢使用，再见。", "en": "Thank you. Goodbye."},
+    "more": {"zh": "更多", "en": "More"},
+    "back": {"zh": "返回", "en": "Back"},
+    "main_menu": {"zh": "主菜单", "en": "Main menu"},
+    "ivr_option": {"zh": "{{ label }}请按{{ key }}", "en": "For {{ label }}, press {{ key }}"},
+    "ivr_repeat": {"zh": "重听请按{{ key }}", "en": "To repeat, press {{ key }}"},
+    "ivr_agent": {"zh": "人工服务请按{{ key }}", "en": "For an agent, press {{ key }}"},
+    "sms_nav": {"zh": "回复{{ key }}返回主菜单", "en": "Reply {{ key }} for the main menu"},
+    "deadline": {
+        "zh": "受理中，结果将以短信通知。",
+        "en": "Your request is being processed; the result will be sent by SMS.",
+    },
+}

@@ -1,0 +1,100 @@
+"""Turn pydantic's validation errors into located, human diagnostics.
+
+pydantic reports locations that include union member names and
+discriminator tags; we walk the actual document to keep only the parts a
+product owner typed, then look up the line and column of that path.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from pydantic import ValidationError
+
+from engine.diagnostics import Diagnostic, Path
+from engine.yamlpos import Positions, locate
+
+_STATE_TYPES = "menu, input, call, confirm, message, end, switch, subflow, return, transfer, send, set"
+
+
+def doc_path(data: Any, loc: tuple[str | int, ...]) -> Path:
+    """Keep the loc elements that exist in the document; drop pydantic's union tags."""
+    out: list[str | int] = []
+    cur = data
+    for part in loc:
+        if isinstance(cur, dict) and isinstance(part, str) and part in cur:
+            out.append(part)
+            cur = cur[part]
+        elif isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur):
+            out.append(part)
+            cur = cur[part]
+        elif isinstance(cur, dict) and isinstance(part, str) and not out[-1:] == [part]:
+            # a missing or extra key: keep it when it names a field, not a union member
+            if part[:1].islower() and part not in {"str", "int", "float", "bool", "list"}:
+                out.append(part)
+                cur = None
+    return tuple(out)
+
+
+def _message(err: Any, data: Any, path: Path) -> str:
+    kind = err["type"]
+    if kind == "missing":
+        return f"missing required key '{path[-1]}'"
+    if kind == "extra_forbidden":
+        parent = path[:-1]
+        allowed = _allowed_keys(err)
+        hint = difflib.get_close_matches(str(path[-1]), allowed, n=1)
+        did = f" (did you mean '{hint[0]}'?)" if hint else ""
+        return f"unknown key '{path[-1]}'{did}" + (f"; this {_describe(parent)} does not take it" if parent else "")
+    if kind == "union_tag_invalid":
+        return f"unknown state type {err['input'].get('type')!r}; expected one of: {_STATE_TYPES}"
+    if kind == "union_tag_not_found":
+        return f"missing 'type'; write one of: {_STATE_TYPES}"
+    if kind in ("string_type", "model_type", "dict_type", "list_type", "int_type", "float_type", "bool_type"):
+        expected = {
+            "string_type": "text",
+            "model_type": "a mapping (key: value lines)",
+            "dict_type": "a mapping (key: value lines)",
+            "list_type": "a list ([a, b] or '- ' lines)",
+            "int_type": "a whole number",
+            "float_type": "a number",
+            "bool_type": "true or false",
+        }[kind]
+        return f"expected {expected}, got {_shown(err.get('input'))}"
+    return f"{err['msg']} (got {_shown(err.get('input'))})"
+
+
+def _allowed_keys(err: Any) -> list[str]:
+    ctx = err.get("ctx") or {}
+    return list(ctx.get("allowed", []))
+
+
+def _describe(path: Path) -> str:
+    return "mapping" if path else "document"
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def diagnostics_from(exc: ValidationError, data: Any, positions: Positions, filename: str) -> list[Diagnostic]:
+    """One diagnostic per document path, preferring the most specific message."""
+    by_path: dict[Path, Diagnostic] = {}
+    for err in exc.errors():
+        path = doc_path(data, tuple(err["loc"]))
+        line, col = locate(positions, ("#key", *path)) if err["type"] == "extra_forbidden" else locate(
+            positions, path
+        )
+        diag = Diagnostic(filename, line, col, "error", path, _message(err, data, path))
+        known = by_path.get(path)
+        # for `str | mapping` unions pydantic reports both arms: keep the mapping's deeper error
+        if known is None or known.message.startswith("expected text"):
+            by_path[path] = diag
+    # drop a parent's "expected text" when a child was reported (the mapping arm was meant)
+    paths = list(by_path)
+    for p in paths:
+        if by_path[p].message.startswith("expected text") and any(q[: len(p)] == p and q != p for q in paths):
+            del by_path[p]
+    return sorted(by_path.values(), key=lambda d: (d.line, d.col))

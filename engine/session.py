@@ -1,0 +1,100 @@
+"""The per-subscriber record: small, slotted, serialisable.
+
+A session is fired through the flow's shared ``transitions`` machine; it is
+never added to that machine as a model (``add_model`` costs ~18 KB and binds
+methods per session). Everything here must round-trip through ``to_dict`` so
+the Redis store can hold it in well under 1 KB.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+Frame = tuple[str, int, str]  # (flow id, version, state to resume in the caller)
+
+
+class Session:
+    __slots__ = (
+        "channel",
+        "counters",
+        "created",
+        "flow",
+        "key",
+        "locale",
+        "msisdn",
+        "page",
+        "pending",
+        "rev",
+        "stack",
+        "state",
+        "updated",
+        "vars",
+        "version",
+    )
+
+    def __init__(
+        self,
+        key: str,
+        msisdn: str,
+        channel: str,
+        flow: str,
+        version: int,
+        state: str,
+        locale: str,
+        now: float,
+    ) -> None:
+        self.key = key
+        self.msisdn = msisdn
+        self.channel = channel
+        self.flow = flow
+        self.version = version
+        self.state = state
+        self.locale = locale
+        self.vars: dict[str, Any] = {}
+        #: Subflow return frames, innermost last.
+        self.stack: list[Frame] = []
+        #: Invalid-choice / no-input counters of the state we wait in.
+        self.counters: dict[str, int] = {}
+        #: USSD page shown for the current prompt.
+        self.page = 0
+        #: Deadline of a pending confirmation (0 when none).
+        self.pending = 0.0
+        self.created = now
+        self.updated = now
+        #: Revision the store last saw: a put is accepted only if the stored
+        #: revision still equals it, so a late writer cannot overwrite newer state.
+        self.rev = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "k": self.key,
+            "m": self.msisdn,
+            "c": self.channel,
+            "f": self.flow,
+            "v": self.version,
+            "s": self.state,
+            "l": self.locale,
+            "x": self.vars,
+            "st": [list(f) for f in self.stack],
+            "n": self.counters,
+            "p": self.page,
+            "pd": self.pending,
+            "t0": self.created,
+            "t1": self.updated,
+            "r": self.rev,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Session:
+        s = cls(d["k"], d["m"], d["c"], d["f"], int(d["v"]), d["s"], d["l"], float(d["t0"]))
+        s.vars = dict(d.get("x") or {})
+        s.stack = [(str(a), int(b), str(c)) for a, b, c in d.get("st") or []]
+        s.counters = dict(d.get("n") or {})
+        s.page = int(d.get("p", 0))
+        s.pending = float(d.get("pd", 0.0))
+        s.updated = float(d.get("t1", s.created))
+        s.rev = int(d.get("r", 0))
+        return s
+
+    def __repr__(self) -> str:
+        return f"Session({self.key!r}, {self.flow}@{self.version}:{self.state})"

@@ -1,0 +1,401 @@
+"""One turn: feed an input to the waiting state, then run states until the next wait.
+
+A Turn collects what to say, pushes and the next wait; the Engine wraps it
+with the lock, the store and routing. States move only along edges declared
+in the flow's shared ``transitions`` machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING, Any
+
+from engine.backend.base import BackendFailure, BackendTimeout, BackendUnavailable, CallContext
+from engine.events import MASK, EngineEvent
+from engine.flow import CompiledFlow, Node
+from engine.render import msg, render_menu, visible_options
+from engine.session import Session
+from engine.types import Reply, Transfer, Wait
+from engine.validate import validate_input
+
+if TYPE_CHECKING:
+    from engine.runtime import Engine
+
+MAX_AUTO_STEPS = 64
+#: Returned by ``enter`` when the session already stands in its next state
+#: (a subflow's entry), so no edge is fired to get there.
+JUMP = "\x00jump"
+
+
+class Turn:
+    def __init__(self, engine: Engine, session: Session, flow: CompiledFlow, now: float) -> None:
+        self.engine = engine
+        self.session = session
+        self.flow = flow
+        self.now = now
+        self.out: list[str] = []
+        self.audio: list[str] = []
+        self.pushes: list[Reply] = []
+        self.wait: Wait | None = None
+        self.transfer: Transfer | None = None
+        self.ended = False
+
+    # -- context ---------------------------------------------------------------
+    def ctx(self) -> dict[str, Any]:
+        s = self.session
+        c = dict(s.vars)
+        c["msisdn"] = s.msisdn
+        c["channel"] = s.channel
+        c["locale"] = s.locale
+        c["flow"] = s.flow
+        c.setdefault("authenticated", False)
+        return c
+
+    def say(self, text: str, audio: str | None = None) -> None:
+        if text:
+            self.out.append(text)
+        if audio:
+            self.audio.append(audio)
+
+    def say_msg(self, key: str, **extra: Any) -> None:
+        ctx = self.ctx()
+        ctx.update(extra)
+        self.say(msg(self.flow, key, self.session.channel, self.session.locale, ctx))
+
+    def emit(self, kind: str, **data: Any) -> None:
+        self.engine.emit(EngineEvent(kind, self.session.key, self.session.channel, self.session.flow,
+                                     self.session.version, self.session.state, data))
+
+    @property
+    def node(self) -> Node:
+        return self.flow.nodes[self.session.state]
+
+    # -- movement --------------------------------------------------------------
+    async def goto(self, target: str) -> None:
+        """Fire the edge to ``target`` and run states until one waits or the session ends."""
+        steps = 0
+        nxt: str | None = target
+        while nxt is not None and not self.ended:
+            steps += 1
+            if steps > MAX_AUTO_STEPS:
+                self.engine.log.error("flow %s loops without waiting at %s", self.flow.id, nxt)
+                self.say_msg("busy")
+                self.end()
+                return
+            if nxt is not JUMP:
+                self.flow.fire(self.session, nxt)
+            self.session.counters.clear()
+            self.emit("state")
+            nxt = await self.enter(self.node)
+
+    async def enter_first(self) -> None:
+        """Run the state the session already stands in (a new session, a subflow jump)."""
+        self.emit("state")
+        nxt = await self.enter(self.node)
+        if nxt is not None and not self.ended:
+            await self.goto(nxt)
+
+    async def goto_root(self, root: CompiledFlow) -> None:
+        """Main-menu navigation: back to the outermost flow's entry, leaving any subflow."""
+        s = self.session
+        if root is self.flow:
+            await self.goto(root.spec.entry)
+            return
+        s.flow, s.version = root.id, root.version
+        root.machine.set_state(root.spec.entry, model=s)
+        self.flow = root
+        s.counters.clear()
+        await self.enter_first()
+
+    async def enter(self, node: Node) -> str | None:
+        """Run ``node``; return the next state for automatic states, None when waiting/ended."""
+        kind = node.kind
+        st = node.spec
+        if kind in ("menu", "input", "confirm"):
+            self.prompt(node)
+            return None
+        if kind in ("message", "end", "send"):
+            text = self.text(node)
+            if kind == "send":
+                self.push_sms(text)
+            else:
+                self.say(text, node.text.audio if node.text else None)
+            if st.goto is None:
+                self.end()
+            return st.goto  # type: ignore[no-any-return]
+        if kind == "switch":
+            ctx = self.ctx()
+            for expr, target in node.cases:
+                if expr(ctx):
+                    return target
+            return st.default  # type: ignore[no-any-return]
+        if kind == "set":
+            return self.assign(node)
+        if kind == "call":
+            return await self.call(node)
+        if kind == "subflow":
+            return self.enter_subflow(node)
+        if kind == "return":
+            if node.text:
+                self.say(self.text(node), node.text.audio)
+            return self.leave_subflow()
+        if kind == "transfer":
+            self.do_transfer(st.target, node)
+            return None
+        raise AssertionError(f"unhandled state kind {kind}")
+
+    def text(self, node: Node) -> str:
+        assert node.text is not None
+        return node.text.render(self.session.channel, self.session.locale, self.flow.locale, self.ctx())
+
+    def prompt(self, node: Node) -> None:
+        s = self.session
+        if node.kind == "menu":
+            self.say(render_menu(self.flow, node, s.channel, s.locale, self.ctx()), node.text.audio if node.text else None)
+            keys = [o.key for o in visible_options(node, s.channel, self.ctx())]
+            self.wait = Wait("choice", max_digits=max((len(k) for k in keys), default=1))
+        elif node.kind == "input":
+            st = node.spec
+            self.say(self.text(node), node.text.audio if node.text else None)
+            digits = st.kind in ("digits", "phone", "amount")
+            max_digits = st.max_digits or st.max_length or (11 if st.kind == "phone" else 20)
+            self.wait = Wait("digits" if digits else "text", max_digits=max_digits, secret=st.secret)
+        else:  # confirm
+            cfg = self.flow.spec.confirm
+            window = node.spec.window or cfg.window
+            if not s.pending:
+                s.pending = self.now + window
+            self.say(self.text(node), node.text.audio if node.text else None)
+            key = "confirm_hint_ivr" if s.channel == "ivr" else "confirm_hint"
+            yes = "1" if s.channel == "ivr" else "/".join(cfg.yes[:2])
+            no = "2" if s.channel == "ivr" else cfg.no[0]
+            self.say_msg(key, yes=yes, no=no, minutes=max(1, window // 60))
+            self.wait = Wait("choice", max_digits=1, barge_in=False)
+
+    def end(self) -> None:
+        self.ended = True
+        self.wait = None
+
+    def push_sms(self, text: str) -> None:
+        s = self.session
+        self.pushes.append(Reply("sms", s.msisdn, text, s.locale, push=True, meta={"flow": s.flow}))
+        self.emit("push", text=text)
+
+    def assign(self, node: Node) -> str:
+        ctx = self.ctx()
+        for key, tpl in node.params.items():
+            value: Any = tpl.render(ctx)
+            if value in ("true", "True"):
+                value = True
+            elif value in ("false", "False"):
+                value = False
+            if key == "locale":
+                if value in self.flow.spec.locales:
+                    self.session.locale = str(value)
+                    self.engine.forget_locale(self.session.msisdn)
+                continue
+            self.session.vars[key] = value
+        return node.spec.goto  # type: ignore[no-any-return]
+
+    async def call(self, node: Node) -> str | None:
+        st = node.spec
+        s = self.session
+        ctx = self.ctx()
+        params = {k: tpl.render(ctx) for k, tpl in node.params.items()}
+        info = self.engine.operations.get(st.op)
+        if info is not None and not info.idempotent and "idempotency_key" not in params:
+            params["idempotency_key"] = f"{s.key}:{int(s.created * 1000)}:{node.name}"
+        secret = set(info.secret_params) if info else set()
+        secret |= {k for k, tpl in node.params.items() if any(v in tpl.source for v in self.flow.secrets)}
+        shown = {k: (MASK if k in secret else v) for k, v in params.items()}
+        cctx = CallContext(s.msisdn, s.channel, s.key, s.locale)
+        started = time.perf_counter()
+        try:
+            if info is None:
+                raise BackendUnavailable(f"operation {st.op!r} is not offered by the backend")
+            data = await asyncio.wait_for(self.engine.backend.call(st.op, params, cctx), self.engine.call_timeout)
+        except TimeoutError:
+            return self._failed(node, BackendTimeout("timed out"), shown, started)
+        except BackendFailure as exc:
+            return self._failed(node, exc, shown, started)
+        except Exception as exc:  # noqa: BLE001 - a broken backend must not reach the subscriber
+            self.engine.log.exception("backend %s crashed", st.op)
+            return self._failed(node, BackendUnavailable(type(exc).__name__), shown, started)
+        ms = (time.perf_counter() - started) * 1000
+        secret_results = set(getattr(info, "secret_results", ()) or ())
+        self.emit("call", op=st.op, params=shown, ok=True, ms=round(ms, 2),
+                  result={k: (MASK if k in secret_results else v) for k, v in data.items()})
+        if secret_results:
+            self.engine.note_secret(s, secret_results, st.result)
+        if st.result:
+            s.vars[st.result] = data
+        else:
+            s.vars.update(data)
+        return st.goto  # type: ignore[no-any-return]
+
+    def _failed(self, node: Node, exc: BackendFailure, shown: dict[str, Any], started: float) -> str | None:
+        st = node.spec
+        ms = (time.perf_counter() - started) * 1000
+        self.emit("call", op=st.op, params=shown, ok=False, ms=round(ms, 2), failure=exc.kind, code=exc.code)
+        self.session.vars["error_code"] = exc.code or exc.kind
+        if exc.kind == "business":
+            target = st.errors.get(exc.code) or st.error
+            if target:
+                return target  # type: ignore[no-any-return]
+            self.say_msg("business_error")
+            self.end()
+            return None
+        target = (st.timeout if exc.kind == "timeout" else None) or st.unavailable
+        if target:
+            return target  # type: ignore[no-any-return]
+        self.say_msg("busy")
+        self.end()
+        return None
+
+    def enter_subflow(self, node: Node) -> str | None:
+        sub = self.engine.registry.current.get(node.spec.flow)
+        if sub is None:
+            self.say_msg("busy")
+            self.end()
+            return None
+        s = self.session
+        s.stack.append((s.flow, s.version, node.name))
+        s.flow, s.version = sub.id, sub.version
+        sub.machine.set_state(sub.spec.entry, model=s)
+        self.flow = sub
+        return JUMP
+
+    def leave_subflow(self) -> str | None:
+        s = self.session
+        if not s.stack:
+            self.end()
+            return None
+        flow_id, version, caller = s.stack.pop()
+        parent = self.engine.registry.get(flow_id, version)
+        if parent is None:
+            self.say_msg("busy")
+            self.end()
+            return None
+        s.flow, s.version = parent.id, parent.version
+        parent.machine.set_state(caller, model=s)
+        self.flow = parent
+        return parent.nodes[caller].spec.goto  # type: ignore[no-any-return]
+
+    def do_transfer(self, target: str, node: Node | None) -> None:
+        s = self.session
+        if s.channel == "ivr":
+            if node is not None and node.text:
+                self.say(self.text(node), node.text.audio)
+            else:
+                self.say_msg("transferring")
+            self.transfer = Transfer(target)
+        else:
+            override = node is not None and node.text is not None and (s.channel, s.locale) in node.text.by_key
+            if override and node is not None:
+                self.say(self.text(node))
+            else:
+                self.say_msg("transfer_elsewhere")
+        self.emit("transfer", target=target)
+        self.end()
+
+    # -- input -----------------------------------------------------------------
+    async def feed(self, raw: str) -> None:
+        """Apply one input to the waiting state."""
+        node = self.node
+        text = raw.strip()
+        if node.kind == "menu":
+            ctx = self.ctx()
+            for opt in visible_options(node, self.session.channel, ctx):
+                if opt.key == text:
+                    await self.goto(opt.goto)
+                    return
+            await self.invalid(node, "invalid_choice")
+        elif node.kind == "input":
+            value = validate_input(node, text)
+            if value is None:
+                await self.invalid(node, "invalid_input")
+                return
+            self.session.vars[node.spec.var] = value
+            await self.goto(node.spec.goto)
+        else:
+            await self.confirm(node, text)
+
+    async def confirm(self, node: Node, text: str) -> None:
+        cfg = self.flow.spec.confirm
+        token = text.upper()
+        if self.session.pending and self.now > self.session.pending:
+            self.session.pending = 0.0
+            self.say_msg("expired")
+            await self.cancel(node)
+        elif token in {t.upper() for t in cfg.yes}:
+            self.session.pending = 0.0
+            self.emit("confirmed")
+            await self.goto(node.spec.goto)
+        elif token in {t.upper() for t in cfg.no}:
+            self.session.pending = 0.0
+            self.say_msg("cancelled")
+            await self.cancel(node)
+        else:
+            await self.invalid(node, "invalid_choice")
+
+    async def cancel(self, node: Node) -> None:
+        if node.spec.cancel:
+            await self.goto(node.spec.cancel)
+        else:
+            self.end()
+
+    async def invalid(self, node: Node, default_key: str) -> None:
+        s = self.session
+        n = s.counters.get("nomatch", 0) + 1
+        s.counters["nomatch"] = n
+        self.emit("invalid", count=n)
+        retries = getattr(node.spec, "retries", None) or self.flow.spec.retries
+        if n >= retries:
+            await self.give_up(node)
+            return
+        if node.error is not None:
+            self.say(node.error.render(s.channel, s.locale, self.flow.locale, self.ctx()))
+        else:
+            self.say_msg(default_key)
+        counters = dict(s.counters)
+        self.prompt(node)
+        s.counters.update(counters)
+
+    async def noinput(self) -> None:
+        s = self.session
+        n = s.counters.get("noinput", 0) + 1
+        s.counters["noinput"] = n
+        self.emit("noinput", count=n)
+        if n >= 3:
+            await self.give_up(self.node)
+            return
+        self.say_msg("no_input")
+        counters = dict(s.counters)
+        self.prompt(self.node)
+        s.counters.update(counters)
+
+    async def give_up(self, node: Node) -> None:
+        fallback = getattr(node.spec, "fallback", None)
+        if node.kind == "confirm":
+            self.say_msg("cancelled")
+            await self.cancel(node)
+        elif fallback:
+            await self.goto(fallback)
+        elif self.session.channel == "ivr" and self.flow.spec.agent is not None:
+            self.to_agent()
+        else:
+            self.say_msg("too_many_tries")
+            self.end()
+
+    def to_agent(self) -> None:
+        agent = self.flow.spec.agent
+        if agent is None:
+            self.say_msg("transfer_elsewhere")
+            self.end()
+            return
+        if agent.hours and not self.engine.within_hours(agent.hours, self.now):
+            self.say_msg("agent_closed", hours=agent.hours)
+            self.end()
+            return
+        self.do_transfer(agent.target, None)
