@@ -12,16 +12,17 @@ import hashlib
 import re
 from collections import deque
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from pydantic import ValidationError
 from transitions import Machine
 
 from engine.diagnostics import Diagnostic, FlowError, Path
-from engine.flow import COption, CompiledFlow, NavKeys, Node
+from engine.flow import CompiledFlow, COption, NavKeys, Node
 from engine.messages import BUILTIN
 from engine.schema_errors import diagnostics_from
-from engine.spec import FlowSpec, Text, TextSpec
+from engine.spec import FlowSpec, InputState, Text, TextSpec
 from engine.templates import LText, TemplateError, Tpl, compile_expr, compile_template, compile_text
 from engine.yamlpos import Positions, YamlLoadError, load_with_positions, locate
 
@@ -56,7 +57,8 @@ def parse_file(path: str, text: str | None = None) -> tuple[FlowSpec | None, Pos
     except YamlLoadError as exc:
         return None, {}, [exc.diagnostic]
     if not isinstance(data, dict):
-        return None, positions, [Diagnostic(path, 1, 1, "error", (), "a flow file must be a mapping with flow:, states:")]
+        problem = "a flow file must be a mapping with flow:, states:"
+        return None, positions, [Diagnostic(path, 1, 1, "error", (), problem)]
     try:
         return FlowSpec.model_validate(data), positions, []
     except ValidationError as exc:
@@ -130,12 +132,7 @@ def _node(ctx: _Ctx, spec: FlowSpec, name: str, st: Any) -> Node:
     err_attr = "invalid" if kind == "menu" else "error"
     error = _compile_text(ctx, (*base, err_attr), err_src, spec) if err_src is not None else None
     options: list[COption] = []
-    seen_keys: dict[str, int] = {}
     for i, opt in enumerate(getattr(st, "options", ())):
-        key = opt.key if opt.key is not None else str(i + 1)
-        if key in seen_keys:
-            ctx.error((*base, "options", i, "key"), f"key '{key}' is already used by options[{seen_keys[key]}]")
-        seen_keys[key] = i
         when = None
         if opt.when:
             try:
@@ -144,7 +141,8 @@ def _node(ctx: _Ctx, spec: FlowSpec, name: str, st: Any) -> Node:
                 ctx.error((*base, "options", i, "when"), str(exc))
         label = _compile_text(ctx, (*base, "options", i, "label"), opt.label, spec)
         chans = frozenset(opt.channels) if opt.channels else None
-        options.append(COption(key, label, opt.goto, chans, when))
+        options.append(COption(opt.key or str(i + 1), label, opt.goto, chans, when))
+    by_channel = {ch: _number(ctx, base, st, options, ch) for ch in ("sms", "ussd", "ivr")} if options else {}
     cases = []
     for i, case in enumerate(getattr(st, "cases", ())):
         try:
@@ -165,7 +163,28 @@ def _node(ctx: _Ctx, spec: FlowSpec, name: str, st: Any) -> Node:
         except re.error as exc:
             ctx.error((*base, "pattern"), f"invalid regular expression: {exc}")
     edges = tuple(dict.fromkeys(t for p, t in state_refs_of(name, st)))
-    return Node(name, kind, st, text, tuple(options), tuple(cases), params, pattern, error, edges)
+    return Node(name, kind, st, text, tuple(options), by_channel, tuple(cases), params, pattern, error, edges)
+
+
+def _number(ctx: _Ctx, base: Path, st: Any, options: list[COption], channel: str) -> tuple[COption, ...]:
+    """Give options without an explicit key the next free number among those shown on ``channel``."""
+    shown = [(i, o) for i, o in enumerate(options) if o.channels is None or channel in o.channels]
+    explicit = {st.options[i].key for i, _ in shown if st.options[i].key is not None}
+    out: list[COption] = []
+    used: dict[str, int] = {}
+    n = 0
+    for i, opt in shown:
+        key = st.options[i].key
+        if key is None:
+            n += 1
+            while str(n) in explicit:
+                n += 1
+            key = str(n)
+        if key in used:
+            ctx.error((*base, "options", i, "key"), f"key '{key}' is already used by options[{used[key]}] on {channel}")
+        used[key] = i
+        out.append(replace(opt, key=key))
+    return tuple(out)
 
 
 def _parents(nodes: dict[str, Node], entry: str) -> dict[str, str]:
@@ -223,7 +242,8 @@ def compile_spec(spec: FlowSpec, file: str, positions: Positions, source: str = 
         messages[key] = _compile_text(ctx, ("messages", key), value, spec)
     if ctx.diags:
         raise FlowError(ctx.diags)
-    secrets = {st.var for st in spec.states.values() if getattr(st, "secret", False)} | set(spec.secrets)
+    secrets = {st.var for st in spec.states.values() if isinstance(st, InputState) and st.secret}
+    secrets |= set(spec.secrets)
     parent = _parents(nodes, spec.entry)
     digest = hashlib.sha256(source.encode()).hexdigest()[:12]
     return CompiledFlow(spec, file, positions, nodes, title, messages, _nav(spec), parent,

@@ -35,6 +35,9 @@ class Node:
     spec: Any
     text: LText | None = None
     options: tuple[COption, ...] = ()
+    #: Options shown on each channel, numbered there: hiding an option on one
+    #: channel never leaves a gap in the numbers the others see.
+    by_channel: Mapping[str, tuple[COption, ...]] = field(default_factory=dict)
     cases: tuple[tuple[Expr, str], ...] = ()
     params: Mapping[str, Tpl] = field(default_factory=dict)
     pattern: re.Pattern[str] | None = None

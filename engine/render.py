@@ -10,17 +10,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.channels import gsm7_length, is_gsm7, ucs2_length
-from engine.flow import COption, CompiledFlow, Node
+from engine.flow import CompiledFlow, COption, Node
 
 USSD_PAGE_GSM7 = 180
 USSD_PAGE_UCS2 = 78
 
 
 def visible_options(node: Node, channel: str, ctx: Mapping[str, Any]) -> list[COption]:
-    return [
-        o for o in node.options
-        if (o.channels is None or channel in o.channels) and (o.when is None or o.when(ctx))
-    ]
+    return [o for o in node.by_channel.get(channel, ()) if o.when is None or o.when(ctx)]
 
 
 def msg(flow: CompiledFlow, key: str, channel: str, locale: str, ctx: Mapping[str, Any]) -> str:
@@ -49,11 +46,26 @@ def render_menu(flow: CompiledFlow, node: Node, channel: str, locale: str, ctx: 
     return f"{header}{' ' if locale != 'zh' else ''}{body}" if header else body
 
 
+def page_footers(flow: CompiledFlow, locale: str) -> tuple[str, str]:
+    """The localized "98 更多" / "0 返回" lines, with the flow's configured keys."""
+    nav = flow.nav["ussd"]
+    more_key = sorted(nav.more)[0] if nav.more else "98"
+    back_key = sorted(nav.back)[0] if nav.back else "0"
+    more = f"{more_key} {msg(flow, 'more', 'ussd', locale, {})}"
+    back = f"{back_key} {msg(flow, 'back', 'ussd', locale, {})}"
+    return more, back
+
+
 def ussd_units(text: str) -> tuple[int, int]:
     """(length, page limit) in the units of the encoding this text needs."""
     if is_gsm7(text):
         return gsm7_length(text), USSD_PAGE_GSM7
     return ucs2_length(text), USSD_PAGE_UCS2
+
+
+def _fits(lines: list[str]) -> bool:
+    n, limit = ussd_units("\n".join(lines))
+    return n <= limit
 
 
 def paginate(text: str, more: str, back: str) -> list[str]:
@@ -63,32 +75,26 @@ def paginate(text: str, more: str, back: str) -> list[str]:
     last gets ``more``, every page but the first gets ``back``. Lines longer
     than a page are cut by characters as a last resort, never dropped.
     """
-    length, limit = ussd_units(text + more + back)
-    if length <= limit:
+    if _fits([text]):
         return [text]
-    budget = limit - max(ussd_units("\n" + more + "\n" + back)[0], 0)
     pieces: list[str] = []
     for line in text.split("\n"):
-        while ussd_units(line)[0] > budget:
-            cut = budget
-            while ussd_units(line[:cut])[0] > budget:
+        while not _fits([line, more, back]):
+            cut = len(line) - 1
+            while cut > 1 and not _fits([line[:cut], more, back]):
                 cut -= 1
             pieces.append(line[:cut])
             line = line[cut:]
         pieces.append(line)
     pages: list[list[str]] = [[]]
     for piece in pieces:
-        candidate = "\n".join([*pages[-1], piece])
-        if pages[-1] and ussd_units(candidate)[0] > budget:
+        footer = [more] + ([back] if len(pages) > 1 else [])
+        if pages[-1] and not _fits([*pages[-1], piece, *footer]):
             pages.append([piece])
         else:
             pages[-1].append(piece)
     out = []
     for i, lines in enumerate(pages):
-        foot = []
-        if i < len(pages) - 1:
-            foot.append(more)
-        if i > 0:
-            foot.append(back)
+        foot = ([more] if i < len(pages) - 1 else []) + ([back] if i > 0 else [])
         out.append("\n".join(lines + foot))
     return out

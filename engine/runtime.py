@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+
 from engine.backend.base import Backend, OperationInfo
 from engine.channels import PROFILES
 from engine.clock import Clock, SystemClock
 from engine.events import EngineEvent, Observer
 from engine.flow import CompiledFlow
 from engine.registry import FlowRegistry, Route, normalize_command
-from engine.render import msg, paginate
+from engine.render import msg, page_footers, paginate
 from engine.session import Session
 from engine.store.base import SessionStore
 from engine.turn import Turn
@@ -55,7 +56,7 @@ class Engine:
         for obs in self.observers:
             try:
                 obs(event)
-            except Exception:  # noqa: BLE001 - an observer must never break a conversation
+            except Exception:
                 self.log.exception("observer failed")
 
     def note_secret(self, session: Session, names: set[str], under: str | None) -> None:
@@ -80,7 +81,7 @@ class Engine:
         try:
             async with self.store.lock(inbound.key):
                 return await self._handle(inbound)
-        except Exception:  # noqa: BLE001 - the subscriber gets "busy", the log gets the details
+        except Exception:
             self.log.exception("failed to handle %s input for %s", inbound.channel, inbound.key)
             return [self._fatal(inbound)]
 
@@ -156,7 +157,7 @@ class Engine:
         if cached is None and self._locale_lookup is not None:
             try:
                 cached = await self._locale_lookup(inbound.msisdn) or flow.locale
-            except Exception:  # noqa: BLE001 - language lookup is best effort
+            except Exception:
                 cached = flow.locale
             if len(self._locales) > 100_000:
                 self._locales.clear()
@@ -214,7 +215,7 @@ class Engine:
             if text in nav.repeat:
                 turn.prompt(node)
                 return await self._finish(inbound, turn)
-            if text in nav.agent and session.channel == "ivr" and flow.spec.agent is not None:
+            if text in nav.agent and session.channel == "ivr" and turn.agent() is not None:
                 turn.to_agent()
                 return await self._finish(inbound, turn)
         if not node.waiting:  # an ended conversation kept alive only for its pages
@@ -259,7 +260,7 @@ class Engine:
     # -- the reply ---------------------------------------------------------------
     async def _finish(self, inbound: Inbound, turn: Turn, paged: bool = False) -> list[Reply]:
         s = turn.session
-        sep = "\n" if s.channel != "ivr" else " "
+        sep = "\n" if s.channel != "ivr" else "" if s.locale == "zh" else " "
         if paged:
             pages: list[str] = s.vars[PAGES]
             text = pages[s.page]
@@ -295,12 +296,7 @@ class Engine:
 
     def _paginate(self, turn: Turn, text: str, wait: Wait | None) -> tuple[str, Wait | None]:
         s = turn.session
-        nav = turn.flow.nav["ussd"]
-        more_key = sorted(nav.more)[0] if nav.more else "98"
-        back_key = sorted(nav.back)[0] if nav.back else "0"
-        more = f"{more_key} {msg(turn.flow, 'more', 'ussd', s.locale, {})}"
-        back = f"{back_key} {msg(turn.flow, 'back', 'ussd', s.locale, {})}"
-        pages = paginate(text, more, back)
+        pages = paginate(text, *page_footers(turn.flow, s.locale))
         s.vars.pop(PAGES, None)
         s.vars.pop(PAGE_END, None)
         s.page = 0

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from engine.diagnostics import Diagnostic, Path
 from engine.yamlpos import Positions, locate
 
+_UNION_MEMBERS = frozenset({"str", "int", "float", "bool", "list", "dict"})
 _STATE_TYPES = "menu, input, call, confirm, message, end, switch, subflow, return, transfer, send, set"
 
 
@@ -23,17 +24,21 @@ def doc_path(data: Any, loc: tuple[str | int, ...]) -> Path:
     out: list[str | int] = []
     cur = data
     for part in loc:
-        if isinstance(cur, dict) and isinstance(part, str) and part in cur:
+        in_dict = isinstance(cur, dict) and isinstance(part, str) and part in cur
+        in_list = isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur)
+        if in_dict or in_list:
             out.append(part)
             cur = cur[part]
-        elif isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur):
-            out.append(part)
-            cur = cur[part]
-        elif isinstance(cur, dict) and isinstance(part, str) and not out[-1:] == [part]:
+        elif (
+            isinstance(cur, dict)
+            and isinstance(part, str)
+            and part[:1].islower()
+            and part not in _UNION_MEMBERS
+            and part != cur.get("type")
+        ):
             # a missing or extra key: keep it when it names a field, not a union member
-            if part[:1].islower() and part not in {"str", "int", "float", "bool", "list"}:
-                out.append(part)
-                cur = None
+            out.append(part)
+            cur = None
     return tuple(out)
 
 

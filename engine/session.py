@@ -8,7 +8,9 @@ the Redis store can hold it in well under 1 KB.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
+
+from engine.types import Channel
 
 Frame = tuple[str, int, str]  # (flow id, version, state to resume in the caller)
 
@@ -36,7 +38,7 @@ class Session:
         self,
         key: str,
         msisdn: str,
-        channel: str,
+        channel: Channel,
         flow: str,
         version: int,
         state: str,
@@ -86,7 +88,7 @@ class Session:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Session:
-        s = cls(d["k"], d["m"], d["c"], d["f"], int(d["v"]), d["s"], d["l"], float(d["t0"]))
+        s = cls(d["k"], d["m"], cast(Channel, d["c"]), d["f"], int(d["v"]), d["s"], d["l"], float(d["t0"]))
         s.vars = dict(d.get("x") or {})
         s.stack = [(str(a), int(b), str(c)) for a, b, c in d.get("st") or []]
         s.counters = dict(d.get("n") or {})

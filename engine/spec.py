@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 ChannelName = Literal["sms", "ussd", "ivr"]
 Locale = Literal["zh", "en"]
+DEFAULT_LOCALES: tuple[Locale, ...] = ("zh", "en")
 StateRef = Annotated[str, Field(min_length=1, description="Name of a state in this flow")]
 
 
@@ -319,11 +320,11 @@ class FlowSpec(_Spec):
     title: Text
     version: int = Field(ge=1)
     locale: Locale = "zh"
-    locales: list[Locale] = Field(default_factory=lambda: ["zh", "en"])
+    locales: list[Locale] = Field(default_factory=lambda: list(DEFAULT_LOCALES))
     entry: StateRef
     triggers: Triggers = Field(default_factory=Triggers)
     navigation: Navigation = Field(default_factory=Navigation)
-    confirm: ConfirmConfig = Field(default_factory=ConfirmConfig)
+    confirm: ConfirmConfig = Field(default_factory=lambda: ConfirmConfig())
     agent: AgentConfig | None = None
     retries: int = Field(3, ge=1, le=10, description="Default invalid tries before a fallback")
     messages: dict[str, Text] = Field(default_factory=dict, description="Overrides of built-in texts")

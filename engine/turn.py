@@ -16,6 +16,7 @@ from engine.events import MASK, EngineEvent
 from engine.flow import CompiledFlow, Node
 from engine.render import msg, render_menu, visible_options
 from engine.session import Session
+from engine.spec import AgentConfig
 from engine.types import Reply, Transfer, Wait
 from engine.validate import validate_input
 
@@ -152,7 +153,8 @@ class Turn:
     def prompt(self, node: Node) -> None:
         s = self.session
         if node.kind == "menu":
-            self.say(render_menu(self.flow, node, s.channel, s.locale, self.ctx()), node.text.audio if node.text else None)
+            audio = node.text.audio if node.text else None
+            self.say(render_menu(self.flow, node, s.channel, s.locale, self.ctx()), audio)
             keys = [o.key for o in visible_options(node, s.channel, self.ctx())]
             self.wait = Wait("choice", max_digits=max((len(k) for k in keys), default=1))
         elif node.kind == "input":
@@ -219,7 +221,7 @@ class Turn:
             return self._failed(node, BackendTimeout("timed out"), shown, started)
         except BackendFailure as exc:
             return self._failed(node, exc, shown, started)
-        except Exception as exc:  # noqa: BLE001 - a broken backend must not reach the subscriber
+        except Exception as exc:
             self.engine.log.exception("backend %s crashed", st.op)
             return self._failed(node, BackendUnavailable(type(exc).__name__), shown, started)
         ms = (time.perf_counter() - started) * 1000
@@ -382,14 +384,21 @@ class Turn:
             await self.cancel(node)
         elif fallback:
             await self.goto(fallback)
-        elif self.session.channel == "ivr" and self.flow.spec.agent is not None:
+        elif self.session.channel == "ivr" and self.agent() is not None:
             self.to_agent()
         else:
             self.say_msg("too_many_tries")
             self.end()
 
+    def agent(self) -> AgentConfig | None:
+        """This flow's agent queue, or the calling flow's when a subflow has none."""
+        if self.flow.spec.agent is not None or not self.session.stack:
+            return self.flow.spec.agent
+        root = self.engine.registry.get(*self.session.stack[0][:2])
+        return root.spec.agent if root is not None else None
+
     def to_agent(self) -> None:
-        agent = self.flow.spec.agent
+        agent = self.agent()
         if agent is None:
             self.say_msg("transfer_elsewhere")
             self.end()

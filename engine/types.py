@@ -7,8 +7,8 @@ menu logic, and the engine never learns what SMPP or TwiML look like.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Channel = Literal["sms", "ussd", "ivr"]

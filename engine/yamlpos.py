@@ -47,6 +47,8 @@ def load_with_positions(text: str, filename: str) -> tuple[Any, Positions]:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         msg = f"{exc.problem or 'invalid YAML'}" + (f" ({exc.context})" if exc.context else "")
+        if exc.context and "flow" in exc.context:
+            msg += "; inside {...} or [...] put texts containing ':', '?', '{', '}' or ',' in quotes"
         raise YamlLoadError(Diagnostic(filename, line, col, "error", (), f"YAML syntax: {msg}")) from None
     finally:
         loader.dispose()

@@ -1,0 +1,121 @@
+"""Small counters that every worker must agree on: MO dedupe ids and rate limits.
+
+An SMSC redelivers a deliver_sm it thinks was lost; with several SMPP binds in
+several processes the repeat can land on another process, so "seen this
+message id?" must be answered in one place. The same holds for "how many
+requests did this subscriber make this minute?". ``MemorySharedState`` answers
+for one process (and follows the injected clock); ``RedisSharedState`` answers
+for all of them with ``SET NX PX`` and ``INCR`` + ``PEXPIRE NX`` in one
+transaction, so a crash between the two never leaves a counter without expiry.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Protocol
+
+import redis.asyncio as aioredis
+
+from engine.clock import Clock, SystemClock
+from engine.store.redis import connect
+
+
+class SharedState(Protocol):
+    async def first_seen(self, ident: str, ttl: float) -> bool:
+        """True the first time ``ident`` is seen within ``ttl`` seconds, False for a repeat."""
+        ...
+
+    async def hit(self, name: str, window: float) -> int:
+        """Count one event for ``name``; the result is the count in the current window.
+
+        Windows are fixed: the first hit opens a window of ``window`` seconds
+        and the count starts again from 1 after it closes.
+        """
+        ...
+
+    async def close(self) -> None: ...
+
+
+class MemorySharedState:
+    """One process's answer; expired entries are swept at most once a minute."""
+
+    SWEEP_EVERY = 60.0
+
+    def __init__(self, clock: Clock | None = None) -> None:
+        self._clock = clock or SystemClock()
+        self._seen: dict[str, float] = {}
+        self._counts: dict[str, tuple[float, int]] = {}
+        self._next_sweep = self._clock.now() + self.SWEEP_EVERY
+
+    async def first_seen(self, ident: str, ttl: float) -> bool:
+        now = self._sweep()
+        expires = self._seen.get(ident)
+        if expires is not None and expires > now:
+            return False
+        self._seen[ident] = now + ttl
+        return True
+
+    async def hit(self, name: str, window: float) -> int:
+        now = self._sweep()
+        closes, count = self._counts.get(name, (0.0, 0))
+        if closes <= now:
+            closes, count = now + window, 0
+        self._counts[name] = (closes, count + 1)
+        return count + 1
+
+    def _sweep(self) -> float:
+        now = self._clock.now()
+        if now >= self._next_sweep:
+            self._seen = {k: t for k, t in self._seen.items() if t > now}
+            self._counts = {k: v for k, v in self._counts.items() if v[0] > now}
+            self._next_sweep = now + self.SWEEP_EVERY
+        return now
+
+    async def close(self) -> None:
+        self._seen.clear()
+        self._counts.clear()
+
+
+class RedisSharedState:
+    """The answer shared by every process using the same Redis and prefix (server time)."""
+
+    def __init__(self, url: str, *, prefix: str = "mf:") -> None:
+        self._redis = connect(url)
+        self._prefix = prefix
+
+    @property
+    def redis(self) -> aioredis.Redis:
+        return self._redis
+
+    def seen_key(self, ident: str) -> str:
+        return f"{self._prefix}seen:{ident}"
+
+    def count_key(self, name: str) -> str:
+        return f"{self._prefix}rate:{name}"
+
+    async def first_seen(self, ident: str, ttl: float) -> bool:
+        return bool(await self._redis.set(self.seen_key(ident), b"1", nx=True, px=_ms(ttl)))
+
+    async def hit(self, name: str, window: float) -> int:
+        key = self.count_key(name)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.incr(key)
+            pipe.pexpire(key, _ms(window), nx=True)
+            count, _ = await pipe.execute()
+        return int(count)
+
+    async def close(self) -> None:
+        await self._redis.aclose()
+
+
+def open_shared_state(spec: str | None, clock: Clock | None = None) -> SharedState:
+    """Same spellings as ``open_store``: share in Redis exactly when sessions are."""
+    if spec is None or spec == "memory":
+        return MemorySharedState(clock)
+    if spec.startswith(("redis://", "rediss://", "unix://")):
+        return RedisSharedState(spec)
+    raise ValueError(f"--store: unknown store {spec!r} (use 'memory' or redis://HOST:PORT/DB)")
+
+
+def _ms(seconds: float) -> int:
+    return max(1, math.ceil(seconds * 1000))

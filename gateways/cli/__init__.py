@@ -1,0 +1,1 @@
+"""The ``menuflow`` command: one front door for authors, QA and operations."""

@@ -1,0 +1,44 @@
+"""``menuflow`` entry point: each subcommand lives in its own ``cmd_*`` module."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import sys
+from collections.abc import Sequence
+
+#: Subcommand modules, each with ``register(subparsers)`` setting ``func``.
+COMMANDS = (
+    "gateways.cli.cmd_validate",
+    "gateways.cli.cmd_graph",
+    "gateways.cli.cmd_schema",
+    "gateways.cli.cmd_sim",
+    "gateways.cli.cmd_test",
+    "gateways.cli.cmd_serve",
+    "gateways.cli.cmd_smsc",
+    "gateways.cli.cmd_prompts",
+)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="menuflow", description="Operator self-service channels from YAML menu trees")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMANDS:
+        if importlib.util.find_spec(name) is None:  # TEMP while helpers finish their commands
+            continue
+        importlib.import_module(name).register(sub)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except KeyboardInterrupt:
+        code = 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
