@@ -49,8 +49,16 @@ def sms_segments(text: str) -> tuple[str, int]:
     n = gsm7_length(text) if enc == "gsm7" else ucs2_length(text)
     if n <= SMS_SINGLE[enc]:
         return enc, 1
+    # escape pairs and surrogate pairs never straddle two parts: count as the encoder splits
     per = SMS_PART[enc]
-    return enc, -(-n // per)
+    wide = GSM7_EXT if enc == "gsm7" else None
+    parts, used = 1, 0
+    for c in text:
+        u = (2 if c in wide else 1) if wide is not None else (2 if ord(c) > 0xFFFF else 1)
+        if used + u > per:
+            parts, used = parts + 1, 0
+        used += u
+    return enc, parts
 
 
 def ussd_length(text: str) -> tuple[str, int, int]:

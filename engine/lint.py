@@ -214,7 +214,7 @@ def _channel_fit(flow: CompiledFlow) -> Iterator[Diagnostic]:
                 for opt in node.by_channel.get(ch, ()):
                     if opt.key in taken:
                         yield _warn(flow, (*base, "options", node.options.index(opt)),
-                                    f"option key '{opt.key}' is also a {ch} navigation key; navigation wins")
+                                    f"option key '{opt.key}' is also a navigation key on {ch}; navigation wins")
         for loc in flow.spec.locales:
             if node.kind == "menu":
                 text = render_menu(flow, node, "ussd", loc, {"locale": loc, "channel": "ussd"})
@@ -224,7 +224,8 @@ def _channel_fit(flow: CompiledFlow) -> Iterator[Diagnostic]:
                     yield _warn(flow, (*base, "text"),
                                 f"{loc} USSD menu is {n} characters, a page holds {limit}: "
                                 f"it will be split into {len(pages)} pages")
-            if node.text is not None and node.kind in ("message", "end", "send", "input", "confirm"):
+            own = node.text is not None and (("sms", loc) in node.text.by_key or ("", loc) in node.text.by_key)
+            if node.text is not None and own and node.kind in ("message", "end", "send", "input", "confirm"):
                 sms = node.text.get("sms", loc, flow.locale)
                 if sms.static:
                     enc, parts = sms_segments(sms.source)

@@ -281,8 +281,6 @@ class Engine:
                 s.vars[head].pop(tail, None)
             else:
                 s.vars.pop(head, None)
-        for name in turn.flow.secrets:
-            s.vars.pop(name, None)
         s.updated = turn.now
         if wait is None:
             await self.store.delete(s.key)

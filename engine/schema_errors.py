@@ -8,10 +8,12 @@ product owner typed, then look up the line and column of that path.
 from __future__ import annotations
 
 import difflib
+import functools
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
+from engine import spec
 from engine.diagnostics import Diagnostic, Path
 from engine.yamlpos import Positions, locate
 
@@ -47,11 +49,9 @@ def _message(err: Any, data: Any, path: Path) -> str:
     if kind == "missing":
         return f"missing required key '{path[-1]}'"
     if kind == "extra_forbidden":
-        parent = path[:-1]
-        allowed = _allowed_keys(err)
-        hint = difflib.get_close_matches(str(path[-1]), allowed, n=1)
+        hint = difflib.get_close_matches(str(path[-1]), _vocabulary(), n=1, cutoff=0.6)
         did = f" (did you mean '{hint[0]}'?)" if hint else ""
-        return f"unknown key '{path[-1]}'{did}" + (f"; this {_describe(parent)} does not take it" if parent else "")
+        return f"unknown key '{path[-1]}'{did}"
     if kind == "union_tag_invalid":
         return f"unknown state type {err['input'].get('type')!r}; expected one of: {_STATE_TYPES}"
     if kind == "union_tag_not_found":
@@ -70,13 +70,14 @@ def _message(err: Any, data: Any, path: Path) -> str:
     return f"{err['msg']} (got {_shown(err.get('input'))})"
 
 
-def _allowed_keys(err: Any) -> list[str]:
-    ctx = err.get("ctx") or {}
-    return list(ctx.get("allowed", []))
-
-
-def _describe(path: Path) -> str:
-    return "mapping" if path else "document"
+@functools.cache
+def _vocabulary() -> list[str]:
+    """Every key the flow language knows, for "did you mean" hints."""
+    names: set[str] = set()
+    for obj in vars(spec).values():
+        if isinstance(obj, type) and issubclass(obj, BaseModel) and obj.__module__ == spec.__name__:
+            names |= set(obj.model_fields)
+    return sorted(names)
 
 
 def _shown(value: Any) -> str:

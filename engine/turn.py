@@ -207,7 +207,8 @@ class Turn:
         params = {k: tpl.render(ctx) for k, tpl in node.params.items()}
         info = self.engine.operations.get(st.op)
         if info is not None and not info.idempotent and "idempotency_key" not in params:
-            params["idempotency_key"] = f"{s.key}:{int(s.created * 1000)}:{node.name}"
+            # one key per confirmed transaction: a retry of this call repeats it, the next turn does not
+            params["idempotency_key"] = f"{s.key}:{int(s.created * 1000)}:{s.rev}:{node.name}"
         secret = set(info.secret_params) if info else set()
         secret |= {k for k, tpl in node.params.items() if any(v in tpl.source for v in self.flow.secrets)}
         shown = {k: (MASK if k in secret else v) for k, v in params.items()}

@@ -270,14 +270,18 @@ async def test_subflow_secret_input_and_return(flows: str) -> None:
     assert all("1234" not in str(e.data) for e in events)
 
 
-async def test_secret_never_stored(flows: str) -> None:
-    engine, _, _ = engine_for(flows)
-    phone = Phone(engine, "ussd")
-    await phone.dial()
-    await phone.send("3")
-    await phone.send("12a4")
-    session = await engine.store.get("ussd:c1")
-    assert session is not None and "pin" not in session.vars
+async def test_secret_call_results_live_for_one_turn_only() -> None:
+    engine, _, events = engine_for("flows")
+    phone = Phone(engine, "sms")
+    r = await phone.send("CZMM")
+    code = phone.pushes[0].text.split("验证码为")[1][:6]
+    assert r.text.startswith("验证码已短信发送") and code.isdigit()
+    session = await engine.store.get("sms:" + phone.msisdn)
+    assert session is not None and "code" not in session.vars.get("otp", {})
+    assert all(code not in str(e.data) for e in events if e.kind != "push")
+    await phone.send(code)
+    r = await phone.send("135790")
+    assert r.text == "服务密码修改成功。"
 
 
 async def test_transfer_on_ivr_and_message_elsewhere(flows: str) -> None:

@@ -1,0 +1,49 @@
+"""Business volumes per channel, from engine events, for Prometheus.
+
+Operations measure success as "share of business handled through electronic
+channels": every completed backend operation is counted per channel and
+outcome, with no subscriber data in the labels.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+from engine.events import EngineEvent
+
+
+class EngineMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.sessions = Counter("menuflow_sessions_total", "Sessions started", ["channel", "flow"],
+                                registry=registry)
+        self.ended = Counter("menuflow_sessions_ended_total", "Sessions ended", ["channel", "reason"],
+                             registry=registry)
+        self.calls = Counter("menuflow_business_total", "Backend operations", ["channel", "op", "outcome"],
+                             registry=registry)
+        self.latency = Histogram("menuflow_backend_seconds", "Backend operation latency", ["op"],
+                                 registry=registry, buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5))
+        self.inputs = Counter("menuflow_inputs_total", "Subscriber inputs", ["channel"], registry=registry)
+        self.invalid = Counter("menuflow_invalid_inputs_total", "Invalid choices and no-inputs",
+                               ["channel", "kind"], registry=registry)
+        self.pushes = Counter("menuflow_pushes_total", "SMS pushed to subscribers", ["channel"],
+                              registry=registry)
+        self.transfers = Counter("menuflow_transfers_total", "Handovers to agents", ["channel"],
+                                 registry=registry)
+
+    def __call__(self, e: EngineEvent) -> None:
+        if e.kind == "session":
+            self.sessions.labels(e.channel, e.flow).inc()
+        elif e.kind == "end":
+            self.ended.labels(e.channel, e.data.get("reason", "done")).inc()
+        elif e.kind == "call":
+            outcome = "ok" if e.data.get("ok") else str(e.data.get("failure", "error"))
+            self.calls.labels(e.channel, e.data.get("op", ""), outcome).inc()
+            self.latency.labels(e.data.get("op", "")).observe(float(e.data.get("ms", 0.0)) / 1000)
+        elif e.kind == "input":
+            self.inputs.labels(e.channel).inc()
+        elif e.kind in ("invalid", "noinput"):
+            self.invalid.labels(e.channel, e.kind).inc()
+        elif e.kind == "push":
+            self.pushes.labels(e.channel).inc()
+        elif e.kind == "transfer":
+            self.transfers.labels(e.channel).inc()

@@ -1,0 +1,184 @@
+"""Broken flows: each pairs with its exact located diagnostic, never a traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine.checks import check_paths
+from tests.engine.helpers import write_flow
+
+HEAD = """\
+flow: x
+title: {zh: 测试, en: Test}
+version: 1
+entry: main
+states:
+"""
+
+CASES = [
+    (
+        "unknown goto",
+        HEAD + """\
+  main:
+    type: menu
+    text: {zh: 菜单, en: Menu}
+    options:
+      - {label: {zh: 余额, en: Balance}, goto: balance}
+      - {label: {zh: 账单, en: Bill}, goto: balanc}
+  balance:
+    type: end
+    text: {zh: 好, en: OK}
+""",
+        "f.yaml:11:43: error: states.main.options[1].goto: unknown state 'balanc' (did you mean 'balance'?)",
+    ),
+    (
+        "unknown state type",
+        HEAD + """\
+  main:
+    type: meun
+    text: hi
+""",
+        "f.yaml:7:5: error: states.main: unknown state type 'meun'; expected one of: menu, input, call, "
+        "confirm, message, end, switch, subflow, return, transfer, send, set",
+    ),
+    (
+        "misspelt key",
+        HEAD + """\
+  main:
+    type: end
+    txt: hi
+""",
+        "f.yaml:8:5: error: states.main.txt: unknown key 'txt' (did you mean 'text'?)",
+    ),
+    (
+        "missing key",
+        HEAD + """\
+  main:
+    type: input
+    text: hi
+    var: x
+""",
+        "f.yaml:7:5: error: states.main.goto: missing required key 'goto'",
+    ),
+    (
+        "duplicate key",
+        HEAD + """\
+  main:
+    type: end
+    text: a
+    text: b
+""",
+        "f.yaml:9:5: error: states.main.text: duplicate key 'text' (each key may appear once)",
+    ),
+    (
+        "bad regex",
+        HEAD + """\
+  main:
+    type: input
+    text: hi
+    var: x
+    pattern: "[0-9"
+    goto: main
+""",
+        "f.yaml:10:14: error: states.main.pattern: invalid regular expression: unterminated character set "
+        "at position 0",
+    ),
+    (
+        "bad template",
+        HEAD + """\
+  main:
+    type: end
+    text: "余额{{ bal.balance }元"
+""",
+        "f.yaml:8:11: error: states.main.text: template syntax: unexpected '}' in '余额{{ bal.balance }元'",
+    ),
+    (
+        "missing default locale",
+        HEAD + """\
+  main:
+    type: end
+    text: {en: Hello}
+""",
+        "f.yaml:8:11: error: states.main.text: no text for the default locale 'zh'; add `zh: ...`",
+    ),
+    (
+        "yaml syntax",
+        HEAD + """\
+  main:
+    type: end
+    text: {zh: 确认?, en: OK?}
+""",
+        "f.yaml:8:18: error: YAML syntax: expected ',' or '}', but got '?' (while parsing a flow mapping); "
+        "inside {...} or [...] put texts containing ':', '?', '{', '}' or ',' in quotes",
+    ),
+    (
+        "wrong value type",
+        HEAD + """\
+  main:
+    type: menu
+    text: hi
+    options: nothing
+""",
+        "f.yaml:9:14: error: states.main.options: expected a list ([a, b] or '- ' lines), got 'nothing'",
+    ),
+    (
+        "duplicate option key",
+        HEAD + """\
+  main:
+    type: menu
+    text: hi
+    options:
+      - {key: "1", label: a, goto: main}
+      - {key: "1", label: b, goto: main}
+""",
+        "f.yaml:11:15: error: states.main.options[1].key: key '1' is already used by options[0] on sms",
+    ),
+]
+
+
+@pytest.mark.parametrize(("source", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_broken_flow_reports_exact_location(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str,
+                                            expected: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_flow(tmp_path, source, "f.yaml")
+    diags = check_paths(["f.yaml"], None)
+    errors = [str(d) for d in diags if d.severity == "error"]
+    assert expected in errors, errors
+
+
+def test_unknown_subflow_and_duplicate_trigger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_flow(tmp_path, """\
+flow: a
+title: A
+version: 1
+entry: s
+triggers:
+  sms: [{keywords: [YE]}]
+states:
+  s: {type: subflow, flow: nope, goto: e}
+  e: {type: end, text: x}
+""", "a.yaml")
+    write_flow(tmp_path, """\
+flow: b
+title: B
+version: 1
+entry: e
+triggers:
+  sms: [{keywords: [ye]}]
+states:
+  e: {type: end, text: x}
+""", "b.yaml")
+    got = [str(d) for d in check_paths(["."], None)]
+    assert "./a.yaml:8:28: error: states.s.flow: unknown flow 'nope'; flows are: a, b" in got
+    assert any(m.startswith("./b.yaml:6:9: error: triggers.sms[0]: 'ye' is already a sms trigger") for m in got)
+
+
+def test_not_a_mapping(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_flow(tmp_path, "- just\n- a list\n", "f.yaml")
+    assert [str(d) for d in check_paths(["f.yaml"], None)] == [
+        "f.yaml:1:1: error: a flow file must be a mapping with flow:, states:"
+    ]

@@ -1,0 +1,61 @@
+"""Sessions pin the flow version they started on; reloading never breaks them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine.diagnostics import FlowError
+from tests.engine.helpers import Phone, engine_for, write_flow
+
+V = """\
+flow: r
+title: R
+version: {v}
+entry: main
+triggers:
+  ussd: [{{code: "*1#"}}]
+states:
+  main:
+    type: menu
+    text: 版本{v}
+    options:
+      - {{label: 下一步, goto: next}}
+  next:
+    type: end
+    text: 结束于版本{v}
+"""
+
+
+async def test_live_session_keeps_its_version(tmp_path: Path) -> None:
+    write_flow(tmp_path, V.format(v=1), "r.yaml")
+    engine, _, _ = engine_for(str(tmp_path))
+    old = Phone(engine, "ussd", to="*1#", call="old")
+    assert (await old.dial()).text.startswith("版本1")
+    write_flow(tmp_path, V.format(v=2), "r.yaml")
+    engine.registry.load()
+    new = Phone(engine, "ussd", to="*1#", call="new")
+    assert (await new.dial()).text.startswith("版本2")
+    assert (await old.send("1")).text == "结束于版本1"
+    assert (await new.send("1")).text == "结束于版本2"
+
+
+async def test_broken_reload_keeps_serving(tmp_path: Path) -> None:
+    write_flow(tmp_path, V.format(v=1), "r.yaml")
+    engine, _, _ = engine_for(str(tmp_path))
+    write_flow(tmp_path, "flow: r\nstates: [", "r.yaml")
+    with pytest.raises(FlowError):
+        engine.registry.load()
+    assert (await Phone(engine, "ussd", to="*1#").dial()).text.startswith("版本1")
+
+
+async def test_session_of_unloaded_version_moves_to_current(tmp_path: Path) -> None:
+    write_flow(tmp_path, V.format(v=1), "r.yaml")
+    engine, _, _ = engine_for(str(tmp_path))
+    phone = Phone(engine, "ussd", to="*1#")
+    await phone.dial()
+    del engine.registry.versions["r"][1]  # as after a restart on new files
+    write_flow(tmp_path, V.format(v=2), "r.yaml")
+    engine.registry.load()
+    assert (await phone.send("1")).text == "结束于版本2"
