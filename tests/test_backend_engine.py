@@ -83,11 +83,6 @@ async def test_change_password(rig: Rig, caplog: pytest.LogCaptureFixture) -> No
     assert "123456" not in caplog.text and "802413" not in caplog.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine/runtime.py _finish pops every secret input at the end of each turn, so the code typed "
-    "at ask_code is gone when reset_new's input triggers reset_password (MISSING_PARAM)",
-)
 async def test_password_reset_by_sms_code(rig: Rig, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     for step in ("*100#", "5", "3"):
