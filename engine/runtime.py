@@ -118,7 +118,7 @@ class Engine:
             return await self._continue(inbound, session, now)
         route = self.registry.sms.get(cmd)
         if route is not None:
-            return await self._start(inbound, route, now)
+            return await self._start(inbound, route, now, replaces=session)
         if session is not None:
             return await self._continue(inbound, session, now)
         default = self.registry.default_route("sms")
@@ -164,11 +164,14 @@ class Engine:
             self._locales[inbound.msisdn] = cached
         return cached if cached in flow.spec.locales else flow.locale
 
-    async def _start(self, inbound: Inbound, route: Route, now: float, prefix: str = "") -> list[Reply]:
+    async def _start(self, inbound: Inbound, route: Route, now: float, prefix: str = "",
+                     replaces: Session | None = None) -> list[Reply]:
         flow = self.registry.current[route.flow]
         locale = await self._locale(inbound, flow)
         session = Session(inbound.key, inbound.msisdn, inbound.channel, flow.id, flow.version,
                           flow.spec.entry, locale, now)
+        if replaces is not None:  # a keyword restarts the conversation: the store expects its revision
+            session.rev = replaces.rev
         turn = Turn(self, session, flow, now)
         if prefix:
             turn.say(prefix)

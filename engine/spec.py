@@ -137,7 +137,7 @@ class ConfirmState(_State):
 
         confirm_sub:
           type: confirm
-          text: {zh: 确认订购{{ pkg }}？, en: Subscribe to {{ pkg }}?}
+          text: {zh: "确认订购{{ pkg }}？", en: "Subscribe to {{ pkg }}?"}
           goto: do_subscribe
           cancel: main
     """
@@ -156,7 +156,7 @@ class MessageState(_State):
 
         show_balance:
           type: message
-          text: {zh: 您的余额为{{ bal.balance }}元, en: "Your balance is {{ bal.balance }} yuan"}
+          text: {zh: "您的余额为{{ bal.balance }}元", en: "Your balance is {{ bal.balance }} yuan"}
     """
 
     type: Literal["message", "end"]
@@ -231,7 +231,7 @@ class SendState(_State):
 
         sms_bill:
           type: send
-          text: {zh: 您本月账单{{ bill.total }}元, en: "Your bill: {{ bill.total }} yuan"}
+          text: {zh: "您本月账单{{ bill.total }}元", en: "Your bill: {{ bill.total }} yuan"}
           goto: main
     """
 

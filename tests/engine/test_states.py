@@ -372,3 +372,46 @@ async def test_sms_yes_without_pending_confirmation(flows: str) -> None:
     engine, _, _ = engine_for(flows)
     r = await Phone(engine, "sms").send("是")
     assert r.text.startswith("您没有待确认的业务。")
+
+
+LONG = """
+flow: long
+title: 长
+version: 1
+entry: main
+triggers:
+  ussd: [{code: "*9#"}]
+states:
+  main:
+    type: menu
+    text: {zh: 请选择您需要办理的业务类型, en: Please choose the service you need today}
+    options:
+%s
+  done:
+    type: end
+    text: {zh: "选了", en: "Chosen"}
+""" % "\n".join(
+    f"      - {{label: {{zh: 第{i}项很长的业务名称说明文字, en: Option number {i} with a long label}}, goto: done}}"
+    for i in range(1, 10)
+)
+
+
+async def test_ussd_pagination_in_zh_and_en(tmp_path: Path) -> None:
+    write_flow(tmp_path, LONG, "long.yaml")
+    engine, _, _ = engine_for(str(tmp_path))
+    phone = Phone(engine, "ussd", to="*9#")
+    r = await phone.dial()
+    pages = [r.text]
+    while "98 更多" in r.text:
+        r = await phone.send("98")
+        pages.append(r.text)
+    assert len(pages) >= 3 and all(len(p) <= 78 for p in pages)
+    assert "0 返回" in pages[-1] and "0 返回" not in pages[0]
+    assert "\n".join(pages).count("很长的业务名称") == 9  # nothing cut, nothing lost
+    assert (await phone.send("0")).text == pages[-2]
+    assert (await phone.send("9")).text == "选了"  # an option from another page still works
+    en = Phone(engine, "ussd", msisdn=EN, to="*9#", call="en")
+    r = await en.dial()
+    assert r.text.endswith("98 More") and len(r.text) <= 180
+    r = await en.send("98")
+    assert "0 Back" in r.text

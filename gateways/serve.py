@@ -1,0 +1,221 @@
+"""``menuflow serve``: settings → engine → channel gateways, running until stopped.
+
+One process holds one engine (flows, backend, store) and every listener it
+was asked for. Pushes (an SMS sent during a USSD or IVR session) go to the
+SMPP outbox when a bind is configured, else they are counted and logged
+without their text (it may carry a one-time code).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry
+
+from engine.build import build_engine
+from engine.clock import SystemClock
+from engine.diagnostics import FlowError
+from engine.registry import flow_files
+from engine.runtime import Engine
+from engine.store.loader import open_store
+from engine.types import Inbound, Reply
+from gateways.admin import add_admin_routes
+from gateways.http_app import create_http_app
+from gateways.ivr.fastagi import AgiServer, start_agi
+from gateways.ivr.options import ivr_options_from_args, parse_agi_address
+from gateways.ivr.twiml import add_twiml_routes
+from gateways.ivr.vxml import add_vxml_routes
+from gateways.metrics import EngineMetrics
+from gateways.sms.options import SmppOptions, smpp_options_from_args
+from gateways.sms.service import SmsService
+from gateways.ussd.http import add_ussd_routes
+from gateways.ussd.options import ussd_options_from_args
+from gateways.ussd.smpp import UssdSmppGateway
+from gateways.ussd.smpp_options import ussd_smpp_options_from_args
+
+log = logging.getLogger("menuflow.serve")
+
+DEMO_SMSC = ("127.0.0.1", 2775)
+DEMO_HTTP = ("127.0.0.1", 8080)
+DEMO_AGI = ("127.0.0.1", 4573)
+
+
+@dataclass
+class Running:
+    engine: Engine
+    runners: list[web.AppRunner] = field(default_factory=list)
+    agi: AgiServer | None = None
+    sms: SmsService | None = None
+    ussd_smpp: UssdSmppGateway | None = None
+    smsc: Any = None
+    pushed_without_sms: int = 0
+    addresses: dict[str, str] = field(default_factory=dict)
+
+
+class Server:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.metrics = CollectorRegistry()
+        self.running: Running | None = None
+        self._mtimes: dict[str, float] = {}
+
+    # -- handler wiring ------------------------------------------------------------
+    async def push(self, reply: Reply) -> None:
+        run = self.running
+        assert run is not None
+        if run.sms is not None:
+            await run.sms.send(reply)
+            return
+        run.pushed_without_sms += 1
+        log.info("SMS push to %s not sent (%d chars): no --smpp bind configured", reply.msisdn, len(reply.text))
+
+    async def handle(self, inbound: Inbound) -> list[Reply]:
+        run = self.running
+        assert run is not None
+        replies = await run.engine.handle(inbound)
+        for extra in replies[1:]:
+            try:
+                await self.push(extra)
+            except Exception:  # noqa: BLE001 - a failed push must not lose the answer
+                log.exception("push to %s failed", extra.msisdn)
+        return replies
+
+    # -- reload --------------------------------------------------------------------
+    def reload(self) -> list[str]:
+        """Load new flow versions; live sessions keep theirs. Returns problems (empty = ok)."""
+        assert self.running is not None
+        try:
+            self.running.engine.registry.load()
+        except FlowError as exc:
+            for d in exc.diagnostics:
+                log.error("reload refused: %s", d)
+            return [str(d) for d in exc.diagnostics]
+        versions = {fid: f.version for fid, f in self.running.engine.registry.current.items()}
+        log.info("flows reloaded: %s", versions)
+        return []
+
+    def _scan(self) -> bool:
+        mtimes = {}
+        for path in flow_files([self.args.flows]):
+            with contextlib.suppress(OSError):
+                mtimes[path] = os.stat(path).st_mtime
+        changed = bool(self._mtimes) and mtimes != self._mtimes
+        self._mtimes = mtimes
+        return changed
+
+    async def _watch(self, interval: float) -> None:
+        self._scan()
+        while True:
+            await asyncio.sleep(interval)
+            if self._scan():
+                self.reload()
+
+    # -- start / stop ----------------------------------------------------------------
+    async def start(self) -> Running:
+        args = self.args
+        clock = SystemClock()
+        store = open_store(args.store, clock)
+        engine = build_engine(args.flows, args.backend, store, clock, call_timeout=args.backend_timeout)
+        engine.observers.append(EngineMetrics(self.metrics))
+        run = self.running = Running(engine)
+        await self._start_sms(run)
+        await self._start_http(run)
+        agi = args.agi or (f"{DEMO_AGI[0]}:{DEMO_AGI[1]}" if args.demo else None)
+        if agi:
+            host, port = parse_agi_address(agi)
+            run.agi = await start_agi(self.handle, host, port, ivr_options_from_args(args), clock,
+                                      reuse_port=args.reuse_port)
+            run.addresses["agi"] = f"agi://{host}:{run.agi.port}"
+        return run
+
+    async def _start_sms(self, run: Running) -> None:
+        args = self.args
+        opts = smpp_options_from_args(args)
+        if args.demo and opts is None:
+            from simulator.smsc import SmscSimulator
+
+            run.smsc = await SmscSimulator(*DEMO_SMSC).start()
+            opts = SmppOptions(host=DEMO_SMSC[0], port=run.smsc.port, system_id="menuflow", password="demo",
+                               shortcode=args.sms_shortcode)
+            run.addresses["smsc"] = f"smpp://{DEMO_SMSC[0]}:{run.smsc.port} (embedded simulator)"
+        ussd_opts = ussd_smpp_options_from_args(args)
+        if ussd_opts is not None:
+            run.ussd_smpp = UssdSmppGateway(self.handle, self.push, ussd_opts)
+        if opts is not None:
+            hook = run.ussd_smpp.on_fields if run.ussd_smpp is not None and ussd_opts and ussd_opts.same_bind else None
+            run.sms = SmsService(self.handle, opts, ussd_handler=hook)
+            await run.sms.start()
+            run.addresses["sms"] = f"bound to {opts.host}:{opts.port} as short code {opts.shortcode}"
+            if run.ussd_smpp is not None and ussd_opts is not None and ussd_opts.same_bind:
+                run.ussd_smpp.attach(run.sms.submit_sm)
+        if run.ussd_smpp is not None:
+            await run.ussd_smpp.start()
+
+    async def _start_http(self, run: Running) -> None:
+        args = self.args
+        ussd = args.ussd_http or (DEMO_HTTP if args.demo else None)
+        ivr = args.ivr_http or (DEMO_HTTP if args.demo else None)
+        apps: dict[tuple[str, int], web.Application] = {}
+        for addr in {a for a in (ussd, ivr, args.metrics) if a}:
+            app = apps[addr] = create_http_app(max_body=args.http_max_body, registry=self.metrics)
+            add_admin_routes(app, self.reload, os.environ.get("MENUFLOW_ADMIN_TOKEN", ""))
+        if ussd:
+            opts = ussd_options_from_args(args)
+            add_ussd_routes(apps[ussd], self.handle, self.push, opts)
+        if ivr:
+            ivr_opts = ivr_options_from_args(args)
+            add_twiml_routes(apps[ivr], self.handle, ivr_opts)
+            add_vxml_routes(apps[ivr], self.handle, ivr_opts)
+        for (host, port), app in apps.items():
+            runner = web.AppRunner(app, access_log=None)
+            await runner.setup()
+            site = web.TCPSite(runner, host, port, reuse_port=args.reuse_port or None)
+            await site.start()
+            run.runners.append(runner)
+            bound = runner.addresses[0][1]
+            what = [n for n, a in (("ussd", ussd), ("ivr", ivr), ("metrics", args.metrics)) if a == (host, port)]
+            for name in what:
+                run.addresses[name] = f"http://{host}:{bound}"
+
+    async def stop(self) -> None:
+        run = self.running
+        if run is None:
+            return
+        if run.agi is not None:
+            await run.agi.close()
+        for runner in run.runners:
+            await runner.cleanup()
+        if run.ussd_smpp is not None:
+            await run.ussd_smpp.close()
+        if run.sms is not None:
+            await run.sms.close()
+        if run.smsc is not None:
+            await run.smsc.close()
+        await run.engine.backend.close()
+        await run.engine.store.close()
+
+    async def serve_forever(self) -> None:
+        run = await self.start()
+        for name, where in sorted(run.addresses.items()):
+            log.info("%s: %s", name, where)
+        print("menuflow serving: " + ", ".join(f"{k} {v}" for k, v in sorted(run.addresses.items())), flush=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(signal.SIGHUP, self.reload)
+        watcher = asyncio.create_task(self._watch(self.args.watch)) if self.args.watch else None
+        try:
+            await stop.wait()
+        finally:
+            if watcher is not None:
+                watcher.cancel()
+            await self.stop()
