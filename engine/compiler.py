@@ -163,7 +163,11 @@ def _node(ctx: _Ctx, spec: FlowSpec, name: str, st: Any) -> Node:
         except re.error as exc:
             ctx.error((*base, "pattern"), f"invalid regular expression: {exc}")
     edges = tuple(dict.fromkeys(t for p, t in state_refs_of(name, st)))
-    return Node(name, kind, st, text, tuple(options), by_channel, tuple(cases), params, pattern, error, edges)
+    static = all(t.static for t in (text.by_key.values() if text else ())) and all(
+        o.when is None and all(t.static for t in o.label.by_key.values()) for o in options
+    )
+    return Node(name, kind, st, text, tuple(options), by_channel, tuple(cases), params, pattern, error, edges,
+                static)
 
 
 def _number(ctx: _Ctx, base: Path, st: Any, options: list[COption], channel: str) -> tuple[COption, ...]:

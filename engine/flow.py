@@ -43,6 +43,8 @@ class Node:
     pattern: re.Pattern[str] | None = None
     error: LText | None = None
     edges: tuple[str, ...] = ()
+    #: Text, labels and visibility do not depend on variables: the menu can be rendered once.
+    static: bool = False
 
     @property
     def waiting(self) -> bool:
@@ -77,6 +79,8 @@ class CompiledFlow:
     secrets: frozenset[str]
     machine: Machine
     digest: str
+    #: Renders that depend only on (state, channel, locale): static menus, page footers.
+    cache: dict[tuple[str, str, str], Any] = field(default_factory=dict)
 
     @property
     def id(self) -> str:

@@ -6,6 +6,7 @@ them. Pagination is cut on line boundaries so an option is never split.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,6 +26,16 @@ def msg(flow: CompiledFlow, key: str, channel: str, locale: str, ctx: Mapping[st
 
 
 def render_menu(flow: CompiledFlow, node: Node, channel: str, locale: str, ctx: Mapping[str, Any]) -> str:
+    if not node.static:
+        return _render_menu(flow, node, channel, locale, ctx)
+    key = (node.name, channel, locale)
+    text: str | None = flow.cache.get(key)
+    if text is None:
+        text = flow.cache[key] = _render_menu(flow, node, channel, locale, ctx)
+    return text
+
+
+def _render_menu(flow: CompiledFlow, node: Node, channel: str, locale: str, ctx: Mapping[str, Any]) -> str:
     header = node.text.render(channel, locale, flow.locale, ctx) if node.text else ""
     opts = visible_options(node, channel, ctx)
     if channel != "ivr":
@@ -48,6 +59,13 @@ def render_menu(flow: CompiledFlow, node: Node, channel: str, locale: str, ctx: 
 
 def page_footers(flow: CompiledFlow, locale: str) -> tuple[str, str]:
     """The localized "98 更多" / "0 返回" lines, with the flow's configured keys."""
+    cached: tuple[str, str] | None = flow.cache.get(("", "footers", locale))
+    if cached is None:
+        cached = flow.cache[("", "footers", locale)] = _footers(flow, locale)
+    return cached
+
+
+def _footers(flow: CompiledFlow, locale: str) -> tuple[str, str]:
     nav = flow.nav["ussd"]
     more_key = sorted(nav.more)[0] if nav.more else "98"
     back_key = sorted(nav.back)[0] if nav.back else "0"
@@ -68,15 +86,16 @@ def _fits(lines: list[str]) -> bool:
     return n <= limit
 
 
-def paginate(text: str, more: str, back: str) -> list[str]:
+@functools.lru_cache(maxsize=4096)
+def paginate(text: str, more: str, back: str) -> tuple[str, ...]:
     """Cut ``text`` into USSD pages, each ending with its navigation footer.
 
     ``more``/``back`` are footer lines ("98 更多", "0 返回"); every page but the
     last gets ``more``, every page but the first gets ``back``. Lines longer
     than a page are cut by characters as a last resort, never dropped.
     """
-    if _fits([text]):
-        return [text]
+    if len(text) * 2 <= USSD_PAGE_UCS2 or _fits([text]):
+        return (text,)
     pieces: list[str] = []
     for line in text.split("\n"):
         while not _fits([line, more, back]):
@@ -97,4 +116,4 @@ def paginate(text: str, more: str, back: str) -> list[str]:
     for i, lines in enumerate(pages):
         foot = ([more] if i < len(pages) - 1 else []) + ([back] if i > 0 else [])
         out.append("\n".join(lines + foot))
-    return out
+    return tuple(out)

@@ -6,7 +6,9 @@ It holds no protocol knowledge and does no I/O of its own beyond its ports
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 
 from engine.backend.base import Backend, OperationInfo
@@ -53,6 +55,7 @@ class Engine:
 
     # -- observers ---------------------------------------------------------------
     def emit(self, event: EngineEvent) -> None:
+        """Deliver to observers; callers building costly events check ``self.observers`` first."""
         for obs in self.observers:
             try:
                 obs(event)
@@ -68,10 +71,9 @@ class Engine:
         self._locales.pop(msisdn, None)
 
     def within_hours(self, hours: str, now: float) -> bool:
-        import time as _time
-
+        """``08:00-22:00`` in the server's local time."""
         start, end = hours.split("-")
-        t = _time.localtime(now)
+        t = time.localtime(now)
         hhmm = f"{t.tm_hour:02d}:{t.tm_min:02d}"
         return start <= hhmm < end
 
@@ -196,8 +198,10 @@ class Engine:
             route = self.registry.default_route(inbound.channel) or Route(next(iter(self.registry.current)), None)
             return await self._start(inbound, route, now)
         turn = Turn(self, session, flow, now)
-        self.emit(EngineEvent("input", session.key, session.channel, session.flow, session.version, session.state,
-                              {"text": self._shown_input(flow, session, inbound.text), "event": inbound.event}))
+        if self.observers:
+            self.emit(EngineEvent("input", session.key, session.channel, session.flow, session.version,
+                                  session.state,
+                                  {"text": self._shown_input(flow, session, inbound.text), "event": inbound.event}))
         if inbound.event == "noinput":
             await turn.noinput()
             return await self._finish(inbound, turn)
@@ -291,7 +295,8 @@ class Engine:
                                   {"reason": "transfer" if turn.transfer else "done"}))
         else:
             await self.store.put(s, self.ttl.get(s.channel, 600.0))
-        reply = Reply(s.channel, s.msisdn, text, s.locale, wait, tuple(turn.audio), turn.transfer,
+        audio = tuple(turn.audio) if turn.recorded and not paged else ()
+        reply = Reply(s.channel, s.msisdn, text, s.locale, wait, audio, turn.transfer,
                       meta={"flow": s.flow, "version": s.version, "state": s.state})
         return [reply, *turn.pushes]
 
@@ -303,7 +308,7 @@ class Engine:
         s.page = 0
         if len(pages) == 1:
             return text, wait
-        s.vars[PAGES] = pages
+        s.vars[PAGES] = list(pages)
         if wait is None:
             s.vars[PAGE_END] = True
             turn.ended = False

@@ -29,6 +29,26 @@ MAX_AUTO_STEPS = 64
 JUMP = "\x00jump"
 
 
+def _menu_wait(flow: CompiledFlow, node: Node, channel: str) -> Wait:
+    """A menu collects as many digits as its longest key (hidden options included)."""
+    key = (node.name, "wait", channel)
+    wait: Wait | None = flow.cache.get(key)
+    if wait is None:
+        longest = max((len(o.key) for o in node.by_channel.get(channel, ())), default=1)
+        wait = flow.cache[key] = Wait("choice", max_digits=longest)
+    return wait
+
+
+def prompt_id(flow: CompiledFlow, node: Node, channel: str, locale: str) -> str | None:
+    """The recording id of a state's prompt: its ``audio`` or ``flow/state``; None when it varies."""
+    if node.text is None:
+        return None
+    static = node.static if node.kind == "menu" else node.text.get(channel, locale, flow.locale).static
+    if not static:
+        return None
+    return node.text.audio or f"{flow.id}/{node.name}"
+
+
 class Turn:
     def __init__(self, engine: Engine, session: Session, flow: CompiledFlow, now: float) -> None:
         self.engine = engine
@@ -37,13 +57,19 @@ class Turn:
         self.now = now
         self.out: list[str] = []
         self.audio: list[str] = []
+        #: Every part said so far has a recording: the IVR may play ``audio`` instead of the text.
+        self.recorded = True
         self.pushes: list[Reply] = []
         self.wait: Wait | None = None
         self.transfer: Transfer | None = None
         self.ended = False
+        self._ctx: dict[str, Any] | None = None
 
     # -- context ---------------------------------------------------------------
     def ctx(self) -> dict[str, Any]:
+        """Template variables; built once and rebuilt only after a variable changed."""
+        if self._ctx is not None:
+            return self._ctx
         s = self.session
         c = dict(s.vars)
         c["msisdn"] = s.msisdn
@@ -51,20 +77,33 @@ class Turn:
         c["locale"] = s.locale
         c["flow"] = s.flow
         c.setdefault("authenticated", False)
+        self._ctx = c
         return c
 
     def say(self, text: str, audio: str | None = None) -> None:
-        if text:
-            self.out.append(text)
-        if audio:
+        """Add a spoken/written part; ``audio`` is the recording of exactly this part, if any."""
+        if not text:
+            return
+        self.out.append(text)
+        if audio is None:
+            self.recorded = False
+        else:
             self.audio.append(audio)
 
+    def say_node(self, node: Node) -> None:
+        self.say(self.text(node), prompt_id(self.flow, node, self.session.channel, self.session.locale))
+
     def say_msg(self, key: str, **extra: Any) -> None:
-        ctx = self.ctx()
+        ctx = dict(self.ctx())
         ctx.update(extra)
-        self.say(msg(self.flow, key, self.session.channel, self.session.locale, ctx))
+        s = self.session
+        text = self.flow.messages[key]
+        static = text.get(s.channel, s.locale, self.flow.locale).static
+        self.say(msg(self.flow, key, s.channel, s.locale, ctx), f"{self.flow.id}/msg/{key}" if static else None)
 
     def emit(self, kind: str, **data: Any) -> None:
+        if not self.engine.observers:
+            return
         self.engine.emit(EngineEvent(kind, self.session.key, self.session.channel, self.session.flow,
                                      self.session.version, self.session.state, data))
 
@@ -121,7 +160,7 @@ class Turn:
             if kind == "send":
                 self.push_sms(text)
             else:
-                self.say(text, node.text.audio if node.text else None)
+                self.say(text, prompt_id(self.flow, node, self.session.channel, self.session.locale))
             if st.goto is None:
                 self.end()
             return st.goto  # type: ignore[no-any-return]
@@ -139,7 +178,7 @@ class Turn:
             return self.enter_subflow(node)
         if kind == "return":
             if node.text:
-                self.say(self.text(node), node.text.audio)
+                self.say_node(node)
             return self.leave_subflow()
         if kind == "transfer":
             self.do_transfer(st.target, node)
@@ -153,13 +192,12 @@ class Turn:
     def prompt(self, node: Node) -> None:
         s = self.session
         if node.kind == "menu":
-            audio = node.text.audio if node.text else None
+            audio = prompt_id(self.flow, node, s.channel, s.locale)
             self.say(render_menu(self.flow, node, s.channel, s.locale, self.ctx()), audio)
-            keys = [o.key for o in visible_options(node, s.channel, self.ctx())]
-            self.wait = Wait("choice", max_digits=max((len(k) for k in keys), default=1))
+            self.wait = _menu_wait(self.flow, node, s.channel)
         elif node.kind == "input":
             st = node.spec
-            self.say(self.text(node), node.text.audio if node.text else None)
+            self.say_node(node)
             digits = st.kind in ("digits", "phone", "amount")
             max_digits = st.max_digits or st.max_length or (11 if st.kind == "phone" else 20)
             self.wait = Wait("digits" if digits else "text", max_digits=max_digits, secret=st.secret)
@@ -168,7 +206,7 @@ class Turn:
             window = node.spec.window or cfg.window
             if not s.pending:
                 s.pending = self.now + window
-            self.say(self.text(node), node.text.audio if node.text else None)
+            self.say_node(node)
             key = "confirm_hint_ivr" if s.channel == "ivr" else "confirm_hint"
             yes = "1" if s.channel == "ivr" else "/".join(cfg.yes[:2])
             no = "2" if s.channel == "ivr" else cfg.no[0]
@@ -195,9 +233,11 @@ class Turn:
             if key == "locale":
                 if value in self.flow.spec.locales:
                     self.session.locale = str(value)
+                    self._ctx = None
                     self.engine.forget_locale(self.session.msisdn)
                 continue
             self.session.vars[key] = value
+        self._ctx = None
         return node.spec.goto  # type: ignore[no-any-return]
 
     async def call(self, node: Node) -> str | None:
@@ -235,6 +275,7 @@ class Turn:
             s.vars[st.result] = data
         else:
             s.vars.update(data)
+        self._ctx = None
         return st.goto  # type: ignore[no-any-return]
 
     def _failed(self, node: Node, exc: BackendFailure, shown: dict[str, Any], started: float) -> str | None:
@@ -242,6 +283,7 @@ class Turn:
         ms = (time.perf_counter() - started) * 1000
         self.emit("call", op=st.op, params=shown, ok=False, ms=round(ms, 2), failure=exc.kind, code=exc.code)
         self.session.vars["error_code"] = exc.code or exc.kind
+        self._ctx = None
         if exc.kind == "business":
             target = st.errors.get(exc.code) or st.error
             if target:
@@ -289,7 +331,7 @@ class Turn:
         s = self.session
         if s.channel == "ivr":
             if node is not None and node.text:
-                self.say(self.text(node), node.text.audio)
+                self.say_node(node)
             else:
                 self.say_msg("transferring")
             self.transfer = Transfer(target)
@@ -320,6 +362,7 @@ class Turn:
                 await self.invalid(node, "invalid_input")
                 return
             self.session.vars[node.spec.var] = value
+            self._ctx = None
             await self.goto(node.spec.goto)
         else:
             await self.confirm(node, text)
@@ -358,7 +401,9 @@ class Turn:
             await self.give_up(node)
             return
         if node.error is not None:
-            self.say(node.error.render(s.channel, s.locale, self.flow.locale, self.ctx()))
+            static = node.error.get(s.channel, s.locale, self.flow.locale).static
+            self.say(node.error.render(s.channel, s.locale, self.flow.locale, self.ctx()),
+                     f"{self.flow.id}/{node.name}/error" if static else None)
         else:
             self.say_msg(default_key)
         counters = dict(s.counters)

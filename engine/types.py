@@ -83,7 +83,8 @@ class Reply:
     locale: str = "zh"
     #: ``None`` means the dialog ends after this reply.
     wait: Wait | None = None
-    #: Recorded prompt ids an IVR may play instead of synthesising ``text``.
+    #: Recorded prompt ids that together say all of ``text`` (``menuflow prompts export``
+    #: lists them); empty when any part varies, so the IVR must speak ``text``.
     audio: tuple[str, ...] = ()
     transfer: Transfer | None = None
     #: Set on pushes: the reason it was sent (``send`` state, deadline follow-up).

@@ -1,17 +1,16 @@
 """In-process session store with TTL expiry on read and a lock per key.
 
-It stores serialised copies, not live objects, so a flow behaves the same on
-memory and on Redis (a mutation after ``put`` never leaks into the store). It
-honours the same revision check as Redis (see ``StaleSession``).
+It holds the live Session objects: serialising every turn would cost more
+than the rest of an engine step. That is safe because the engine only touches
+a session while holding its key's lock, and ends (deletes) a session whose
+turn failed, so a half-applied turn never survives. It honours the same
+revision check as Redis (see ``StaleSession``).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
-import msgpack
+from collections import deque
 
 from engine.clock import Clock, SystemClock
 from engine.session import Session
@@ -21,20 +20,21 @@ from engine.store.base import StaleSession
 class MemoryStore:
     def __init__(self, clock: Clock | None = None) -> None:
         self._clock = clock or SystemClock()
-        #: key -> (expires at, revision, msgpack blob)
-        self._data: dict[str, tuple[float, int, bytes]] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._waiters: dict[str, int] = {}
+        #: key -> (expires at, revision, session)
+        self._data: dict[str, tuple[float, int, Session]] = {}
+        #: key -> waiters queued behind the current holder (present = held)
+        self._held: dict[str, deque[asyncio.Future[None]]] = {}
 
     async def get(self, key: str) -> Session | None:
         item = self._data.get(key)
         if item is None:
             return None
-        expires, _, blob = item
+        expires, rev, session = item
         if expires <= self._clock.now():
             del self._data[key]
             return None
-        return Session.from_dict(msgpack.unpackb(blob))
+        session.rev = rev
+        return session
 
     async def put(self, session: Session, ttl: float) -> None:
         now = self._clock.now()
@@ -43,27 +43,13 @@ class MemoryStore:
         if stored != session.rev:
             raise StaleSession(f"{session.key}: stored rev {stored}, writer read rev {session.rev}")
         session.rev = stored + 1
-        self._data[session.key] = (now + ttl, session.rev, msgpack.packb(session.to_dict()))
+        self._data[session.key] = (now + ttl, session.rev, session)
 
     async def delete(self, key: str) -> None:
         self._data.pop(key, None)
 
-    @asynccontextmanager
-    async def lock(self, key: str) -> AsyncIterator[None]:
-        lock = self._locks.get(key)
-        if lock is None:
-            lock = self._locks[key] = asyncio.Lock()
-        self._waiters[key] = self._waiters.get(key, 0) + 1
-        try:
-            async with lock:
-                yield
-        finally:
-            left = self._waiters[key] - 1
-            if left:
-                self._waiters[key] = left
-            else:
-                del self._waiters[key]
-                del self._locks[key]
+    def lock(self, key: str) -> _KeyLock:
+        return _KeyLock(self, key)
 
     def purge(self) -> int:
         """Drop expired sessions; the server calls it periodically."""
@@ -78,3 +64,47 @@ class MemoryStore:
 
     async def close(self) -> None:
         self._data.clear()
+
+
+class _KeyLock:
+    """A per-key mutex that costs a dict lookup when nobody else holds the key.
+
+    Waiters queue in arrival order; the holder hands the key to the next
+    waiter on release, so inputs of one session run one after the other.
+    """
+
+    __slots__ = ("_key", "_store")
+
+    def __init__(self, store: MemoryStore, key: str) -> None:
+        self._store = store
+        self._key = key
+
+    async def __aenter__(self) -> None:
+        held = self._store._held
+        waiters = held.get(self._key)
+        if waiters is None:
+            held[self._key] = deque()
+            return
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        waiters.append(fut)
+        try:
+            await fut
+        except asyncio.CancelledError:
+            if fut.done() and not fut.cancelled():
+                self._release()  # the key was handed to us as we were cancelled: pass it on
+            else:
+                waiters.remove(fut)
+            raise
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._release()
+
+    def _release(self) -> None:
+        held = self._store._held
+        waiters = held[self._key]
+        while waiters:
+            fut = waiters.popleft()
+            if not fut.done():
+                fut.set_result(None)
+                return
+        del held[self._key]

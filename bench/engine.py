@@ -1,0 +1,232 @@
+"""Engine figures against a raw ``transitions`` baseline measured in the same run.
+
+- ``engine_step_ratio``: engine inputs/s (3-level menu in bench/flows, demo
+  backend, in-process, ``store``) ÷ raw triggers/s on an equivalent shared
+  machine — same states, same edges, ``Machine(model=None,
+  auto_transitions=False)`` fired as ``machine.events[name].trigger(record)`` on a
+  slotted record. Target ≥ 0.5 on the memory store: the engine's own work
+  (lock, load, render, save) may cost at most as much as the bare transition.
+- ``session_create_per_s``: USSD dials (a new session, its first menu, saved).
+- ``session_bytes``: memory held per idle session in the memory store
+  (tracemalloc over 100k copies of a real session); on Redis, ``used_memory``
+  growth per stored session instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import tracemalloc
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from redis.asyncio import Redis
+from transitions import Machine
+
+from bench.common import Figures, best_of, log, run_async
+from engine.build import build_engine
+from engine.clock import SystemClock
+from engine.compiler import compile_file
+from engine.flow import CompiledFlow
+from engine.session import Session
+from engine.store.base import SessionStore
+from engine.store.loader import open_store
+from engine.store.memory import MemoryStore
+from engine.store.redis import RedisStore
+from engine.types import Inbound
+
+FLOWS = Path(__file__).with_name("flows")
+CODE = "*199#"
+#: One walk through the tree and back: level 1, 2, 3, then the leaf returns to main.
+SCRIPT = ("1", "1", "1", "2", "2", "1", "3", "3", "2", "1", "2", "2")
+SESSIONS = 500
+IDLE_SESSIONS = 100_000
+REDIS_SESSIONS = 20_000
+#: Raw and engine windows alternate this many times; the best of each counts, so a
+#: neighbour's burst of CPU use on a shared machine skews neither side of a ratio.
+ROUNDS = 5
+
+
+class Record:
+    """The smallest model the raw machine can move: one slot."""
+
+    __slots__ = ("state",)
+
+    def __init__(self, state: str) -> None:
+        self.state = state
+
+
+def raw_machine(flow: CompiledFlow) -> tuple[Machine, list[str]]:
+    """A bare machine with the flow's states and edges, and a closed walk over them."""
+    machine = Machine(model=None, states=list(flow.nodes), initial=flow.spec.entry, auto_transitions=False)
+    for node in flow.nodes.values():
+        for dest in node.edges:
+            machine.add_transition(f"{node.name}>{dest}", node.name, dest)
+    walk: list[str] = []
+    state, seen = flow.spec.entry, set()
+    while state not in seen and flow.nodes[state].edges:
+        seen.add(state)
+        dest = flow.nodes[state].edges[0]
+        walk.append(f"{state}>{dest}")
+        state = dest
+    return machine, walk
+
+
+def raw_batch(flow: CompiledFlow) -> Callable[[], int]:
+    machine, walk = raw_machine(flow)
+    events = [machine.events[name] for name in walk]
+    record = Record(flow.spec.entry)
+
+    def batch() -> int:
+        for _ in range(100):
+            record.state = flow.spec.entry
+            for event in events:
+                event.trigger(record)
+        return 100 * len(events)
+
+    return batch
+
+
+def inbound(key: str, msisdn: str, text: str, event: str) -> Inbound:
+    return Inbound(
+        channel="ussd",
+        msisdn=msisdn,
+        text=text,
+        event=event,  # type: ignore[arg-type]
+        session_key=key,
+        service_code=CODE,
+        received_at=SystemClock().now(),
+    )
+
+
+async def step_batch(store: SessionStore) -> Callable[[], Awaitable[int]]:
+    """One input for each of SESSIONS live dialogs, walking SCRIPT round and round."""
+    engine = build_engine(flows=str(FLOWS), backend="demo", store=store)
+    run = uuid.uuid4().hex[:8]
+    keys = [(f"b{run}-{i}", f"86138{i:08d}") for i in range(SESSIONS)]
+    for key, msisdn in keys:
+        await engine.handle(inbound(key, msisdn, "", "begin"))
+    script = itertools.cycle(SCRIPT)
+
+    async def batch() -> int:
+        text = next(script)
+        for key, msisdn in keys:
+            await engine.handle(inbound(key, msisdn, text, "input"))
+        return len(keys)
+
+    return batch
+
+
+def create_batch(store: SessionStore) -> Callable[[], Awaitable[int]]:
+    """200 USSD dials, each a new subscriber and session."""
+    engine = build_engine(flows=str(FLOWS), backend="demo", store=store)
+    run = uuid.uuid4().hex[:8]
+    counter = itertools.count()
+
+    async def batch() -> int:
+        for _ in range(200):
+            i = next(counter)
+            await engine.handle(inbound(f"c{run}-{i}", f"86139{i:08d}", "", "begin"))
+        return 200
+
+    return batch
+
+
+async def sample_session(store: SessionStore) -> Session:
+    """A session exactly as the engine leaves it mid-dialog."""
+    engine = build_engine(flows=str(FLOWS), backend="demo", store=store)
+    key = f"sample-{uuid.uuid4().hex[:8]}"
+    await engine.handle(inbound(key, "8613800138000", "", "begin"))
+    for text in SCRIPT[:2]:
+        await engine.handle(inbound(key, "8613800138000", text, "input"))
+    # engine.store, not store: build_engine swaps an empty MemoryStore (falsy: len 0) for its own.
+    found = await engine.store.get(f"ussd:{key}")
+    if found is None:
+        raise RuntimeError(f"the engine stored no session under ussd:{key}")
+    return found
+
+
+async def memory_session_bytes() -> tuple[float, int]:
+    """(bytes per idle session, msgpack size of one) over IDLE_SESSIONS copies."""
+    template = (await sample_session(MemoryStore())).to_dict()
+    store = MemoryStore()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    for i in range(IDLE_SESSIONS):
+        d = dict(template, k=f"ussd:idle-{i:08d}", m=f"86137{i:08d}", r=0)
+        await store.put(Session.from_dict(d), 3600)
+    used = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    blob = len(store._data[f"ussd:idle-{0:08d}"][2].pack())
+    return used / IDLE_SESSIONS, blob
+
+
+async def redis_session_bytes(url: str) -> float:
+    """``used_memory`` growth per stored session, on a prefix deleted afterwards."""
+    prefix = f"mfbench:{uuid.uuid4().hex[:8]}:"
+    store = RedisStore(url, prefix=prefix)
+    try:
+        template = (await sample_session(store)).to_dict()
+        before = int((await store.redis.info("memory"))["used_memory"])
+        for start in range(0, REDIS_SESSIONS, 500):
+            batch = [
+                store.put(Session.from_dict(dict(template, k=f"ussd:idle-{i}", m=f"86137{i:08d}", r=0)), 600)
+                for i in range(start, start + 500)
+            ]
+            await asyncio.gather(*batch)
+        after = int((await store.redis.info("memory"))["used_memory"])
+        return (after - before) / REDIS_SESSIONS
+    finally:
+        await clear(store.redis, prefix)
+        await store.close()
+
+
+async def clear(client: Redis, prefix: str) -> None:
+    keys = [k async for k in client.scan_iter(match=prefix + "*", count=1000)]
+    for i in range(0, len(keys), 1000):
+        await client.delete(*keys[i : i + 1000])
+
+
+async def measure(store_spec: str, seconds: float) -> Figures:
+    flow = compile_file(str(FLOWS / "bench.yaml"))
+    prefix = f"mfbench:{uuid.uuid4().hex[:8]}:"
+    store = open_store(store_spec) if store_spec == "memory" else RedisStore(store_spec, prefix=prefix)
+    try:
+        log(f"bench.engine: raw triggers, engine steps and dials on {store_spec}, interleaved")
+        rates = await best_of(
+            ROUNDS,
+            seconds / ROUNDS,
+            {
+                "raw_trigger_per_s": raw_batch(flow),
+                "engine_step_per_s": await step_batch(store),
+                "session_create_per_s": create_batch(store),
+            },
+        )
+    finally:
+        if isinstance(store, RedisStore):
+            await clear(store.redis, prefix)
+        await store.close()
+    figures: Figures = {
+        "raw_trigger_per_s": rates["raw_trigger_per_s"],
+        "engine_step_per_s": rates["engine_step_per_s"],
+        "engine_step_ratio": rates["engine_step_per_s"] / rates["raw_trigger_per_s"],
+        "session_create_per_s": rates["session_create_per_s"],
+    }
+    if store_spec == "memory":
+        log("bench.engine: memory per idle session")
+        figures["session_bytes"], figures["session_msgpack_bytes"] = await memory_session_bytes()
+        figures["targets"] = {
+            "engine_step_ratio": [">=", 0.5],
+            "session_create_per_s": [">=", 20_000],
+            "session_bytes": ["<=", 2_048],
+        }
+    else:
+        log("bench.engine: Redis memory per session")
+        figures["redis_session_bytes"] = await redis_session_bytes(store_spec)
+    return figures
+
+
+def run(seconds: float, store: str = "memory") -> Figures:
+    figures, loop = run_async(measure(store, seconds))
+    return {"loop": loop, **figures}

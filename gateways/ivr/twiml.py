@@ -1,0 +1,169 @@
+"""TwiML voice webhook (Twilio, SignalWire, Telnyx TeXML): POST /ivr/twiml.
+
+The provider POSTs form fields (CallSid, From, To, Digits, CallStatus) and
+runs the TwiML we return. The conversation is kept by the engine under the
+CallSid; this module only maps one request to one Inbound and one reply to
+one document:
+
+* first request (no ``step``) → ``begin``;
+* ``<Gather action=…?step=input>`` → ``input`` with Digits (empty → ``noinput``);
+* the ``<Redirect>`` after the Gather (no key pressed) → ``noinput``;
+* a status callback with CallStatus completed/busy/failed/no-answer/canceled
+  → ``end``, once, only while the dialog is open.
+
+Route parameters ride in the webhook URL: ``/ivr/twiml?service=10086&lang=en``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import xml.etree.ElementTree as ET
+from collections import OrderedDict
+
+from aiohttp import web
+
+from engine.clock import Clock
+from engine.types import Event, Handler, Inbound, Reply
+from gateways.ivr.options import IvrOptions, map_locale, normalise_msisdn, service_from_number
+from gateways.ivr.webhook import (
+    BadInput,
+    ask,
+    audio_urls,
+    bad_request,
+    call_id,
+    check_access,
+    dtmf,
+    read_form,
+    require,
+    route_params,
+    step_url,
+    tell_end,
+    xml_response,
+)
+
+ENDED = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
+MAX_OPEN = 100_000
+CONTENT_TYPE = "application/xml"
+
+
+def _speech(parent: ET.Element, reply: Reply, opts: IvrOptions) -> None:
+    """<Play> the recorded prompts (``prefer_audio`` with a base URL), else <Say> the text."""
+    urls = audio_urls(reply, opts)
+    if urls:
+        for url in urls:
+            ET.SubElement(parent, "Play").text = url
+        return
+    if reply.text.strip():
+        attrs = {"language": opts.say_language(reply.locale)}
+        if opts.twiml_voice:
+            attrs["voice"] = opts.twiml_voice
+        ET.SubElement(parent, "Say", attrs).text = reply.text
+
+
+def _dial(root: ET.Element, target: str, opts: IvrOptions) -> None:
+    dest = opts.twiml_dial.replace("{target}", target)
+    dial = ET.SubElement(root, "Dial")
+    if dest.startswith("sip:"):
+        ET.SubElement(dial, "Sip").text = dest
+    else:
+        dial.text = dest
+
+
+def render_twiml(reply: Reply | None, action: str, redirect: str, opts: IvrOptions) -> ET.Element:
+    """One engine reply → a TwiML <Response>."""
+    root = ET.Element("Response")
+    if reply is None:
+        ET.SubElement(root, "Hangup")
+        return root
+    wait = reply.wait
+    if reply.transfer is not None:
+        _speech(root, reply, opts)
+        _dial(root, reply.transfer.target, opts)
+        ET.SubElement(root, "Hangup")
+        return root
+    if wait is None:
+        _speech(root, reply, opts)
+        ET.SubElement(root, "Hangup")
+        return root
+    if not wait.barge_in:
+        _speech(root, reply, opts)
+    gather = ET.SubElement(root, "Gather", {
+        "input": "dtmf",
+        "numDigits": str(wait.max_digits),
+        "finishOnKey": wait.finish_key if wait.max_digits > 1 else "",
+        "timeout": str(max(1, math.ceil(wait.timeout))),
+        "action": action,
+        "method": "POST",
+    })
+    if wait.barge_in:
+        _speech(gather, reply, opts)
+    ET.SubElement(root, "Redirect", {"method": "POST"}).text = redirect
+    return root
+
+
+class TwimlWebhook:
+    """The request handler; keeps which CallSids have an open dialog (bounded)."""
+
+    def __init__(self, handler: Handler, opts: IvrOptions, clock: Clock | None) -> None:
+        self._handler = handler
+        self._opts = opts
+        self._clock = clock
+        self._open: OrderedDict[str, None] = OrderedDict()
+
+    def _now(self) -> float:
+        return self._clock.now() if self._clock else time.time()
+
+    async def handle(self, request: web.Request) -> web.Response:
+        try:
+            form = await read_form(request, self._opts.max_body)
+            check_access(request, form, self._opts, signed=True)
+            return await self._step(request, form if request.method == "POST" else dict(request.query))
+        except BadInput as exc:
+            return bad_request(exc)
+
+    async def _step(self, request: web.Request, params: dict[str, str]) -> web.Response:
+        sid = call_id(require(params, "CallSid"), "CallSid")
+        status = params.get("CallStatus", "").strip().lower()
+        keep = route_params(request)
+        service = keep.get("service") or service_from_number(
+            params.get("To", ""), self._opts.country_code) or self._opts.default_service
+
+        def inbound(event: Event, msisdn: str, text: str = "") -> Inbound:
+            return Inbound(channel="ivr", msisdn=msisdn, text=text, event=event, session_key=sid,
+                           service_code=service, received_at=self._now(),
+                           locale=map_locale(keep.get("lang")))
+
+        if status in ENDED:
+            if self._open.pop(sid, "closed") is None:
+                msisdn = normalise_msisdn(params.get("From", ""), self._opts.country_code)
+                await tell_end(self._handler, inbound("end", msisdn), self._opts.handler_timeout)
+            return xml_response(ET.Element("Response"), CONTENT_TYPE)
+        msisdn = normalise_msisdn(require(params, "From"), self._opts.country_code)
+        digits = dtmf(params.get("Digits", ""), "Digits")
+        step = request.query.get("step", "")
+        event: Event = "begin" if step == "" else ("input" if digits else "noinput")
+        inbound_now = inbound(event, msisdn, digits if event == "input" else "")
+        reply = await ask(self._handler, inbound_now, self._opts.handler_timeout)
+        self._track(sid, reply)
+        doc = render_twiml(reply, step_url(request.path, keep, "input"),
+                           step_url(request.path, keep, "noinput"), self._opts)
+        return xml_response(doc, CONTENT_TYPE)
+
+    def _track(self, sid: str, reply: Reply | None) -> None:
+        if reply is not None and reply.wait is not None and reply.transfer is None:
+            self._open[sid] = None
+            self._open.move_to_end(sid)
+            while len(self._open) > MAX_OPEN:
+                self._open.popitem(last=False)
+        else:
+            self._open.pop(sid, None)
+
+
+def add_twiml_routes(
+    app: web.Application, handler: Handler, opts: IvrOptions | None = None, clock: Clock | None = None
+) -> None:
+    """Serve POST (and GET) /ivr/twiml on ``app``."""
+    hook = TwimlWebhook(handler, opts or IvrOptions(), clock)
+    app.router.add_post("/ivr/twiml", hook.handle)
+    app.router.add_get("/ivr/twiml", hook.handle)
