@@ -6,7 +6,6 @@ It holds no protocol knowledge and does no I/O of its own beyond its ports
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -59,7 +58,7 @@ class Engine:
         for obs in self.observers:
             try:
                 obs(event)
-            except Exception:
+            except Exception:  # an observer must never break a conversation
                 self.log.exception("observer failed")
 
     def note_secret(self, session: Session, names: set[str], under: str | None) -> None:
@@ -83,7 +82,7 @@ class Engine:
         try:
             async with self.store.lock(inbound.key):
                 return await self._handle(inbound)
-        except Exception:
+        except Exception:  # the subscriber gets "busy", the log gets the details
             self.log.exception("failed to handle %s input for %s", inbound.channel, inbound.key)
             return [self._fatal(inbound)]
 
@@ -159,7 +158,7 @@ class Engine:
         if cached is None and self._locale_lookup is not None:
             try:
                 cached = await self._locale_lookup(inbound.msisdn) or flow.locale
-            except Exception:
+            except Exception:  # the language lookup is best effort
                 cached = flow.locale
             if len(self._locales) > 100_000:
                 self._locales.clear()

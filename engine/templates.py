@@ -49,7 +49,7 @@ class Tpl:
             return self.source
         try:
             return str(self.compiled.render(ctx))
-        except Exception:
+        except Exception:  # a broken template must never reach a subscriber as a traceback
             return ""
 
     @property
@@ -82,7 +82,7 @@ class Expr:
     def __call__(self, ctx: Mapping[str, Any]) -> bool:
         try:
             return bool(self.compiled(**ctx))
-        except Exception:
+        except Exception:  # a failing condition is false, never a crash
             return False
 
 

@@ -262,7 +262,7 @@ class Turn:
             return self._failed(node, BackendTimeout("timed out"), shown, started)
         except BackendFailure as exc:
             return self._failed(node, exc, shown, started)
-        except Exception as exc:
+        except Exception as exc:  # a broken backend must not reach the subscriber
             self.engine.log.exception("backend %s crashed", st.op)
             return self._failed(node, BackendUnavailable(type(exc).__name__), shown, started)
         ms = (time.perf_counter() - started) * 1000

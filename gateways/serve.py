@@ -84,7 +84,7 @@ class Server:
         for extra in replies[1:]:
             try:
                 await self.push(extra)
-            except Exception:  # noqa: BLE001 - a failed push must not lose the answer
+            except Exception:  # a failed push must not lose the answer
                 log.exception("push to %s failed", extra.msisdn)
         return replies
 
@@ -149,13 +149,16 @@ class Server:
         ussd_opts = ussd_smpp_options_from_args(args)
         if ussd_opts is not None:
             run.ussd_smpp = UssdSmppGateway(self.handle, self.push, ussd_opts)
+        same_bind = run.ussd_smpp is not None and ussd_opts is not None and ussd_opts.same_bind
         if opts is not None:
-            hook = run.ussd_smpp.on_fields if run.ussd_smpp is not None and ussd_opts and ussd_opts.same_bind else None
+            hook = run.ussd_smpp.handle if same_bind and run.ussd_smpp is not None else None
             run.sms = SmsService(self.handle, opts, ussd_handler=hook)
             await run.sms.start()
             run.addresses["sms"] = f"bound to {opts.host}:{opts.port} as short code {opts.shortcode}"
-            if run.ussd_smpp is not None and ussd_opts is not None and ussd_opts.same_bind:
-                run.ussd_smpp.attach(run.sms.submit_sm)
+            if same_bind and run.ussd_smpp is not None:
+                run.ussd_smpp.attach(run.sms.esme.submit)
+        elif same_bind:
+            raise ValueError("--ussd-smpp-same-bind needs an SMS bind (--smpp HOST:PORT or --demo)")
         if run.ussd_smpp is not None:
             await run.ussd_smpp.start()
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.util
 import sys
 from collections.abc import Sequence
 
@@ -25,8 +24,6 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="menuflow", description="Operator self-service channels from YAML menu trees")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
-        if importlib.util.find_spec(name) is None:  # TEMP while helpers finish their commands
-            continue
         importlib.import_module(name).register(sub)
     return p
 

@@ -374,26 +374,27 @@ async def test_sms_yes_without_pending_confirmation(flows: str) -> None:
     assert r.text.startswith("您没有待确认的业务。")
 
 
-LONG = """
+LONG_OPTIONS = "\n".join(
+    f"      - {{label: {{zh: 第{i}项很长的业务名称说明文字, en: Option number {i} with a long label}}, goto: done}}"
+    for i in range(1, 10)
+)
+LONG = f"""
 flow: long
 title: 长
 version: 1
 entry: main
 triggers:
-  ussd: [{code: "*9#"}]
+  ussd: [{{code: "*9#"}}]
 states:
   main:
     type: menu
-    text: {zh: 请选择您需要办理的业务类型, en: Please choose the service you need today}
+    text: {{zh: 请选择您需要办理的业务类型, en: Please choose the service you need today}}
     options:
-%s
+{LONG_OPTIONS}
   done:
     type: end
-    text: {zh: "选了", en: "Chosen"}
-""" % "\n".join(
-    f"      - {{label: {{zh: 第{i}项很长的业务名称说明文字, en: Option number {i} with a long label}}, goto: done}}"
-    for i in range(1, 10)
-)
+    text: {{zh: "选了", en: "Chosen"}}
+"""
 
 
 async def test_ussd_pagination_in_zh_and_en(tmp_path: Path) -> None:
