@@ -156,7 +156,7 @@ class Server:
             await run.sms.start()
             run.addresses["sms"] = f"bound to {opts.host}:{opts.port} as short code {opts.shortcode}"
             if same_bind and run.ussd_smpp is not None:
-                run.ussd_smpp.attach(run.sms.esme.submit)
+                run.ussd_smpp.attach(run.sms.submit_fields)
         elif same_bind:
             raise ValueError("--ussd-smpp-same-bind needs an SMS bind (--smpp HOST:PORT or --demo)")
         if run.ussd_smpp is not None:

@@ -16,6 +16,7 @@ import pytest
 
 from gateways.cli import cmd_prompts
 from gateways.ivr.prompt_audio import resample_linear
+from tests.conftest import skip_or_fail
 
 
 @dataclass(frozen=True)
@@ -72,8 +73,9 @@ def test_linear_resampler_makes_8khz(tmp_path: Path) -> None:
         assert (w.getframerate(), w.getnchannels(), w.getsampwidth(), w.getnframes()) == (8000, 1, 2, 8000)
 
 
-@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")
 def test_espeak_wavs_are_8khz_mono_and_dynamic_prompts_skipped(tmp_path: Path) -> None:
+    if shutil.which("espeak-ng") is None:
+        skip_or_fail("espeak-ng not installed (apt-get install espeak-ng sox)")
     rows = cmd_prompts.collect(PROMPTS, "all")
     made, problems = cmd_prompts.make_wavs(rows, tmp_path)
     assert (made, problems) == (2, [])
@@ -85,7 +87,6 @@ def test_espeak_wavs_are_8khz_mono_and_dynamic_prompts_skipped(tmp_path: Path) -
 
 
 def test_export_command_on_the_demo_flows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    pytest.importorskip("engine.prompts", reason="engine.prompts.iter_prompts not written yet")
     out = tmp_path / "prompts.json"
     args = parser().parse_args(["prompts", "export", "--flows", "flows", "--locale", "zh",
                                 "--format", "json", "-o", str(out)])

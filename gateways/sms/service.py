@@ -1,0 +1,227 @@
+"""The SMS channel: SMSC bind + MO intake + engine + outbox, wired together.
+
+``SmsService`` is what ``serve`` starts when ``--smpp`` is given. Each MO is
+acknowledged to the SMSC first and only then handed to the engine in its own
+task, so a slow backend never stalls the SMSC (which would throttle or drop
+us); the engine's first reply goes into the outbox as an MT from the short
+code. ``send`` is also the PushSink for SMS pushes from other channels.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+from engine.clock import Clock, SystemClock
+from engine.types import Handler, Inbound, Reply
+from gateways.sms.codec import CodecError, encode_text
+from gateways.sms.esme import Esme
+from gateways.sms.link import Link
+from gateways.sms.mo import MoIntake
+from gateways.sms.options import SmppOptions
+from gateways.sms.outbox import MemoryOutbox, MtItem, Outbox, OutboxSender, SenderPolicy
+from gateways.sms.pdu import ESME_RX_R_APPN, Pdu
+from gateways.sms.tracking import MtRecord, MtTracker
+
+log = logging.getLogger(__name__)
+
+#: Receives the fields of a deliver_sm that carries ``ussd_service_op``.
+UssdHandler = Callable[[dict[str, Any]], Coroutine[Any, Any, None]]
+
+
+@dataclass(slots=True)
+class SmsStats:
+    mo_received: int = 0
+    mo_duplicates: int = 0
+    mo_rejected: int = 0
+    mo_failed: int = 0
+    mo_incomplete: int = 0
+    receipts: int = 0
+    mt_queued: int = 0
+    mt_sent: int = 0
+    mt_failed: int = 0
+    mt_parts_sent: int = 0
+    retries: int = 0
+    rebinds: int = 0
+
+
+class SmsService:
+    """SMS over SMPP for one short code."""
+
+    def __init__(
+        self,
+        handler: Handler,
+        opts: SmppOptions,
+        clock: Clock | None = None,
+        *,
+        outbox: Outbox | None = None,
+        ussd_handler: UssdHandler | None = None,
+    ) -> None:
+        self.handler = handler
+        self.opts = opts
+        self.clock = clock or SystemClock()
+        self.ussd_handler = ussd_handler
+        self.intake = MoIntake(opts, self.clock)
+        self.tracker = MtTracker()
+        self.esme = Esme(opts, self._on_message, on_lost=self.intake.link_lost)
+        self.outbox: Outbox = outbox or MemoryOutbox()
+        policy = SenderPolicy(opts.window, opts.tps, opts.max_retries, opts.retry_backoff, opts.retry_backoff_max)
+        self.sender = OutboxSender(self.outbox, self._submit_item, self.esme.bound, policy, self._on_done)
+        self._stats = SmsStats()
+        self._ids = itertools.count(1)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._sender_task: asyncio.Task[None] | None = None
+
+    @property
+    def stats(self) -> SmsStats:
+        self._stats.rebinds = self.esme.rebinds
+        self._stats.retries = self.sender.retries
+        self._stats.mo_incomplete = self.intake.incomplete
+        return self._stats
+
+    async def start(self) -> None:
+        """Start binding in the background; ``wait_bound`` to know when it is up."""
+        await self.esme.start()
+        self._sender_task = asyncio.create_task(self.sender.run(), name="sms-outbox")
+
+    async def wait_bound(self, timeout: float = 10.0) -> None:
+        await self.esme.wait_bound(timeout)
+
+    async def send(self, reply: Reply) -> None:
+        """Queue ``reply.text`` as an MT to ``reply.msisdn`` from the short code."""
+        await self.send_text(reply.msisdn, reply.text)
+
+    async def send_text(self, msisdn: str, text: str) -> str:
+        """Queue an MT; returns our message id (see ``status``)."""
+        n = next(self._ids)
+        message_id = f"mt{n}"
+        parts = encode_text(text, ref=n & 0xFFFF, concat=self.opts.concat)
+        self.tracker.new(message_id, msisdn, len(parts))
+        for i, p in enumerate(parts, start=1):
+            item = MtItem(message_id, i, len(parts), msisdn, p.short_message, p.data_coding, p.esm_class, p.tlvs)
+            await self.outbox.put(item)
+        self._stats.mt_queued += 1
+        return message_id
+
+    def status(self, message_id: str) -> MtRecord | None:
+        """What became of an MT: queued, accepted, failed, delivered or undelivered."""
+        return self.tracker.get(message_id)
+
+    async def submit_sm(self, destination: str, short_message: bytes, *, data_coding: int = 0,
+                        esm_class: int = 0, tlvs: dict[str, int | bytes] | None = None,
+                        source: str | None = None, service_type: str = "") -> Pdu:
+        """One submit_sm straight to the SMSC (no outbox), e.g. USSD with
+        ``ussd_service_op`` / ``its_session_info``. Returns the submit_sm_resp;
+        raises ``LinkClosed`` if not bound, ``TimeoutError`` without a resp."""
+        fields = self._submit_fields(destination, short_message, data_coding, esm_class, tlvs or {})
+        if source is not None:
+            fields["source_addr"] = source
+        fields["registered_delivery"] = 0
+        fields["service_type"] = service_type
+        return await self.esme.submit(fields)
+
+    async def submit_fields(self, fields: dict[str, object]) -> Pdu:
+        """A submit_sm with exactly ``fields`` on this bind (the USSD gateway's ``Submit``)."""
+        return await self.esme.submit(fields)
+
+    async def close(self, drain: float = 5.0) -> None:
+        """Finish answering (up to ``drain`` s), unbind and stop.
+
+        MOs already acknowledged to the SMSC will not come again, so their
+        answers get a chance to reach the SMSC before the bind goes. MTs still
+        queued after that stay in the outbox object.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + drain
+        while (self._tasks or len(self.outbox)) and self.esme.bound.is_set() and loop.time() < deadline:
+            await asyncio.sleep(0.01)
+        for task in (self._sender_task, *self._tasks):
+            if task is not None:
+                task.cancel()
+        await self.esme.close()
+        for task in (self._sender_task, *self._tasks):
+            if task is not None:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    # -- MO side -----------------------------------------------------------------
+
+    def _on_message(self, link: Link, pdu: Pdu) -> None:
+        if "ussd_service_op" in pdu.fields:
+            self._on_ussd(link, pdu)
+            return
+        decision = self.intake.accept(pdu)
+        link.respond(pdu, decision.status)
+        if decision.receipt is not None:
+            self._stats.receipts += 1
+            self.tracker.receipt(decision.receipt.smsc_id, decision.receipt.state)
+        elif decision.duplicate:
+            self._stats.mo_duplicates += 1
+        elif decision.status:
+            self._stats.mo_rejected += 1
+            log.warning("MO from %s rejected: %s", pdu.get("source_addr"), decision.reason)
+        elif decision.inbound is not None:
+            self._stats.mo_received += 1
+            self._spawn(self._answer(decision.inbound))
+
+    def _on_ussd(self, link: Link, pdu: Pdu) -> None:
+        if self.ussd_handler is None:
+            link.respond(pdu, ESME_RX_R_APPN)
+            log.warning("USSD deliver_sm from %s but no USSD handler is configured", pdu.get("source_addr"))
+            return
+        link.respond(pdu)
+        self._spawn(self.ussd_handler(dict(pdu.fields)))
+
+    async def _answer(self, inbound: Inbound) -> None:
+        try:
+            replies = await self.handler(inbound)
+        except Exception:
+            self._stats.mo_failed += 1
+            log.exception("engine failed on an SMS from %s", inbound.msisdn)
+            return
+        first = next((r for r in replies if not r.push), None)
+        if first is None or not first.text:
+            return
+        try:
+            await self.send_text(inbound.msisdn, first.text)
+        except CodecError as exc:  # e.g. a reply needing more than 255 parts
+            self._stats.mt_failed += 1
+            log.error("reply to %s not sent: %s", inbound.msisdn, exc)
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- MT side -----------------------------------------------------------------
+
+    def _submit_fields(
+        self, dest: str, sm: bytes, dc: int, esm: int, tlvs: dict[str, int | bytes]
+    ) -> dict[str, object]:
+        o = self.opts
+        return {
+            "source_addr_ton": o.source_ton, "source_addr_npi": o.source_npi, "source_addr": o.shortcode,
+            "dest_addr_ton": o.dest_ton, "dest_addr_npi": o.dest_npi, "destination_addr": dest,
+            "esm_class": esm, "registered_delivery": o.registered_delivery, "data_coding": dc,
+            "short_message": sm, **tlvs,
+        }
+
+    async def _submit_item(self, item: MtItem) -> Pdu:
+        fields = self._submit_fields(item.destination, item.short_message, item.data_coding, item.esm_class,
+                                     item.tlvs)
+        return await self.esme.submit(fields)
+
+    def _on_done(self, item: MtItem, resp: Pdu | None) -> None:
+        if resp is not None and resp.status == 0 and resp.command == "submit_sm_resp":
+            self._stats.mt_parts_sent += 1
+            if self.tracker.accepted(item.message_id, item.part, str(resp.get("message_id", ""))):
+                self._stats.mt_sent += 1
+        elif self.tracker.failed(item.message_id, item.last_status):
+            self._stats.mt_failed += 1
+            log.warning("MT %s to %s failed after %d tries (status %s)", item.message_id, item.destination,
+                        item.tries, item.last_status)
