@@ -281,7 +281,7 @@ class Engine:
             wait = turn.wait
             if s.channel == "ussd":
                 text, wait = self._paginate(turn, text, wait)
-        for key in s.vars.pop("_secret", []):
+        for key in s.vars.pop("_secret", ()) if "_secret" in s.vars else ():
             head, _, tail = key.partition(".")
             if tail and isinstance(s.vars.get(head), dict):
                 s.vars[head].pop(tail, None)

@@ -350,8 +350,9 @@ class Turn:
         node = self.node
         text = raw.strip()
         if node.kind == "menu":
-            ctx = self.ctx()
-            for opt in visible_options(node, self.session.channel, ctx):
+            shown = node.by_channel.get(self.session.channel, ()) if node.static else visible_options(
+                node, self.session.channel, self.ctx())
+            for opt in shown:
                 if opt.key == text:
                     await self.goto(opt.goto)
                     return
