@@ -13,6 +13,8 @@ import os
 import re
 from dataclasses import dataclass, field
 
+from engine.msisdn import normalise_msisdn as to_e164
+
 DEFAULT_AGI_PORT = 4573
 TRANSFER_MODES = ("queue", "dial", "goto", "dialplan")
 _TARGET_RE = re.compile(r"^[A-Za-z0-9_@./+:-]{1,80}$")
@@ -81,27 +83,8 @@ class IvrOptions:
 
 
 def normalise_msisdn(raw: str, country_code: str = "86") -> str:
-    """E.164 digits without '+': ``13800138000`` → ``8613800138000``.
-
-    ``+…`` and ``00…`` are international already; a single leading ``0`` is a
-    national trunk prefix; other numbers of 11 digits or fewer are national.
-    Anything without digits (``anonymous``, ``unknown``) gives ``""``.
-    """
-    text = raw.strip()
-    user = text.split(":", 1)[1] if text[:4].lower() in ("tel:", "sip:") else text
-    user = user.split("@", 1)[0].split(";", 1)[0]
-    digits = re.sub(r"\D", "", user)
-    if not digits:
-        return ""
-    if user.lstrip().startswith("+"):
-        return digits
-    if digits.startswith("00"):
-        return digits[2:]
-    if digits.startswith("0"):
-        return country_code + digits[1:]
-    if len(digits) <= 11:
-        return country_code + digits
-    return digits
+    """The engine's E.164 rule for a caller id; ``""`` for ``anonymous``/``unknown`` callers."""
+    return to_e164(raw, country_code) or ""
 
 
 def service_from_number(raw: str, country_code: str = "86") -> str:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.clock import Clock
+from engine.msisdn import normalise_msisdn as to_e164
 from engine.types import Inbound
 from gateways.sms.codec import CodecError, concat_from_sar, decode_text, split_udh
 from gateways.sms.options import SmppOptions
@@ -55,17 +56,12 @@ class Accepted:
 
 
 def normalise_msisdn(addr: str, ton: int, country_code: str) -> str:
-    """E.164 digits without '+': '+86 138…', '0086138…', '138…' (national) all agree."""
+    """The engine's E.164 rule, read with the PDU's type of number; an
+    alphanumeric or unparseable sender is kept as sent ('' country code: digits only)."""
     digits = "".join(c for c in addr if c.isdigit())
-    if addr.startswith("+") or ton == 1:
-        return digits
-    if digits.startswith("00"):
-        return digits[2:]
     if not country_code:
-        return digits
-    if ton == 2 or (not digits.startswith(country_code) and len(digits) <= 11):
-        return country_code + digits.removeprefix("0")
-    return digits
+        return digits or addr
+    return to_e164(addr, country_code, international=ton == 1, national=ton == 2) or digits or addr
 
 
 def parse_receipt(fields: dict[str, Any], text: str) -> Receipt:
