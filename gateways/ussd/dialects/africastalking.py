@@ -1,0 +1,91 @@
+"""Africa's Talking: form POST in, ``CON …`` / ``END …`` plain text out.
+
+Each callback carries ``sessionId, serviceCode, phoneNumber, networkCode`` and
+``text``: empty when the subscriber dials, then *every* input of the session
+joined by '*'. The text is passed on whole (``cumulative=True``); the gateway
+strips the part it already consumed, which keeps inputs that contain '*'
+intact. The optional end-of-session notification (a form with ``status``
+``Success | Incomplete | Failed``) may point at the same URL or ``…/events``.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from gateways.ussd.dialects.base import (
+    MAX_CUMULATIVE,
+    RequestError,
+    UssdAnswer,
+    UssdRequest,
+    msisdn_field,
+    service_code_field,
+    session_id_field,
+    text_field,
+)
+from gateways.ussd.dialects.forms import read_form
+
+_STATUSES = ("Success", "Incomplete", "Failed")
+
+
+class AfricasTalking:
+    """The ``at`` dialect."""
+
+    name = "at"
+
+    def __init__(self, path: str = "/ussd/at") -> None:
+        self.paths: tuple[str, ...] = (path, path + "/events")
+
+    async def parse(self, request: web.Request, country_code: str) -> UssdRequest | RequestError:
+        try:
+            form = await read_form(request)
+            if form.get("phoneNumber", "").startswith(" "):
+                # An unencoded '+' (curl -d phoneNumber=+86…) arrives as a space.
+                form["phoneNumber"] = "+" + form["phoneNumber"].lstrip()
+            session_id = session_id_field(form, "sessionId")
+            msisdn = msisdn_field(form, "phoneNumber", country_code)
+            meta = {"network_code": text_field(form, "networkCode", required=False, max_len=16)}
+            if "status" in form:
+                return self._notification(form, session_id, msisdn, meta)
+            service_code = service_code_field(form, "serviceCode")
+            text = text_field(form, "text", required=False, max_len=MAX_CUMULATIVE)
+        except RequestError as exc:
+            return exc
+        return UssdRequest(
+            dialect=self.name,
+            session_id=session_id,
+            msisdn=msisdn,
+            service_code=service_code,
+            kind="input" if text else "begin",
+            text=text,
+            cumulative=True,
+            retry_key=text,
+            meta=meta,
+        )
+
+    def _notification(
+        self, form: dict[str, str], session_id: str, msisdn: str, meta: dict[str, str]
+    ) -> UssdRequest:
+        status = form["status"]
+        if status not in _STATUSES:
+            raise RequestError(f"field 'status' must be one of {', '.join(_STATUSES)}")
+        code = form.get("serviceCode", "")
+        return UssdRequest(
+            dialect=self.name,
+            session_id=session_id,
+            msisdn=msisdn,
+            service_code=service_code_field(form, "serviceCode") if code else "",
+            kind="abort",
+            meta={**meta, "status": status},
+        )
+
+    def render(self, answer: UssdAnswer) -> web.Response:
+        prefix = "CON " if answer.more else "END "
+        return web.Response(text=prefix + answer.text, content_type="text/plain", charset="utf-8")
+
+    def render_ack(self, session_id: str) -> web.Response:
+        return web.Response(text="OK", content_type="text/plain", charset="utf-8")
+
+    def render_error(self, error: RequestError) -> web.Response:
+        return web.Response(
+            status=error.status, text=error.message, content_type="text/plain", charset="utf-8"
+        )
