@@ -26,13 +26,13 @@ from typing import Any
 
 from engine.channels import fits_ussd_page
 from engine.clock import Clock, SystemClock
+from engine.msisdn import normalise_msisdn
 from engine.types import Event, Handler, Inbound, PushSink
 from gateways.sms.codec import CodecError, decode_text, encode_single
 from gateways.sms.esme import Esme
 from gateways.sms.link import Link, LinkClosed
 from gateways.sms.pdu import Pdu
 from gateways.ussd.deadline import DeadlineRunner
-from gateways.ussd.dialects.base import normalise_msisdn
 from gateways.ussd.smpp_options import UssdSmppOptions
 from gateways.ussd.texts import TextId, gateway_text
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from engine.clock import ManualClock
+from engine.msisdn import normalise_msisdn
 from gateways.ussd import MemoryProgressStore, SessionProgress
-from gateways.ussd.dialects import normalise_msisdn
 from gateways.ussd.progress import newest_input
 from gateways.ussd.texts import gateway_text
 

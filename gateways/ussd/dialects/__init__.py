@@ -16,7 +16,6 @@ from gateways.ussd.dialects.base import (
     UssdAnswer,
     UssdDialect,
     UssdRequest,
-    normalise_msisdn,
 )
 from gateways.ussd.dialects.generic_json import GenericJson
 
@@ -43,5 +42,4 @@ __all__ = [
     "UssdDialect",
     "UssdRequest",
     "get_dialect",
-    "normalise_msisdn",
 ]
