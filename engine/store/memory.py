@@ -1,9 +1,8 @@
 """In-process session store with TTL expiry on read and a lock per key.
 
-It holds the live Session objects: serialising every turn would cost more
-than the rest of an engine step. That is safe because the engine only touches
-a session while holding its key's lock, and ends (deletes) a session whose
-turn failed, so a half-applied turn never survives. It honours the same
+It stores serialised copies (``Session.pack``, positional msgpack, ~100 bytes),
+not live objects, so a flow behaves the same on memory and on Redis: a
+mutation after ``put`` never leaks into the store. It honours the same
 revision check as Redis (see ``StaleSession``).
 """
 
@@ -20,8 +19,8 @@ from engine.store.base import StaleSession
 class MemoryStore:
     def __init__(self, clock: Clock | None = None) -> None:
         self._clock = clock or SystemClock()
-        #: key -> (expires at, revision, session)
-        self._data: dict[str, tuple[float, int, Session]] = {}
+        #: key -> (expires at, revision, packed session)
+        self._data: dict[str, tuple[float, int, bytes]] = {}
         #: key -> waiters queued behind the current holder (present = held)
         self._held: dict[str, deque[asyncio.Future[None]]] = {}
 
@@ -29,12 +28,11 @@ class MemoryStore:
         item = self._data.get(key)
         if item is None:
             return None
-        expires, rev, session = item
+        expires, _, blob = item
         if expires <= self._clock.now():
             del self._data[key]
             return None
-        session.rev = rev
-        return session
+        return Session.unpack(blob)
 
     async def put(self, session: Session, ttl: float) -> None:
         now = self._clock.now()
@@ -43,7 +41,7 @@ class MemoryStore:
         if stored != session.rev:
             raise StaleSession(f"{session.key}: stored rev {stored}, writer read rev {session.rev}")
         session.rev = stored + 1
-        self._data[session.key] = (now + ttl, session.rev, session)
+        self._data[session.key] = (now + ttl, session.rev, session.pack())
 
     async def delete(self, key: str) -> None:
         self._data.pop(key, None)
