@@ -62,7 +62,7 @@ class Engine:
                 self.log.exception("observer failed")
 
     def note_secret(self, session: Session, names: set[str], under: str | None) -> None:
-        """Secret call results live for this turn only (see ``_save``)."""
+        """Secret call results live for this turn only (``_finish`` wipes them) and are masked in events."""
         session.vars.setdefault("_secret", [])
         session.vars["_secret"].extend(f"{under}.{n}" if under else n for n in names)
 

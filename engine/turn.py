@@ -220,7 +220,22 @@ class Turn:
     def push_sms(self, text: str) -> None:
         s = self.session
         self.pushes.append(Reply("sms", s.msisdn, text, s.locale, push=True, meta={"flow": s.flow}))
-        self.emit("push", text=text)
+        if self.engine.observers:
+            self.emit("push", text=self.masked(text))
+
+    def masked(self, text: str) -> str:
+        """``text`` with every secret value of the session (passwords, OTPs) masked, for observers."""
+        s = self.session
+        values = [str(s.vars[n]) for n in self.flow.secrets if s.vars.get(n)]
+        for path in s.vars.get("_secret", ()):
+            head, _, tail = path.partition(".")
+            holder = s.vars.get(head)
+            value = holder.get(tail) if tail and isinstance(holder, dict) else holder
+            if value:
+                values.append(str(value))
+        for value in sorted(values, key=len, reverse=True):
+            text = text.replace(value, MASK)
+        return text
 
     def assign(self, node: Node) -> str:
         ctx = self.ctx()

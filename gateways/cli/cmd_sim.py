@@ -1,4 +1,8 @@
-"""``menuflow sim``: talk to the flows as a subscriber would."""
+"""``menuflow sim``: talk to the flows as a subscriber would.
+
+On a terminal it opens the full-screen phone (``simulator.phone``); with stdin
+piped it runs line mode, one input per line, so walk-throughs can be scripted.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import sys
 from engine.build import build_engine
 from engine.diagnostics import FlowError
 from engine.registry import FlowRegistry
+from gateways.sms.options import parse_hostport
 from simulator.linemode import run_lines
 
 DEFAULT_TO = {"sms": "10086", "ussd": "*100#", "ivr": "10086"}
@@ -21,6 +26,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--to", default=None, help="short code, USSD code or called number")
     p.add_argument("--flows", default="flows")
     p.add_argument("--backend", default="demo")
+    p.add_argument("--lang", choices=("zh", "en"), default=None,
+                   help="language hint sent with every input (default: the subscriber's profile)")
+    p.add_argument("--record", metavar="FILE", help="write the session as a transcript for `menuflow test`")
+    p.add_argument("--remote", metavar="URL",
+                   help="USSD and IVR against a running `menuflow serve` (JSON at URL/ussd, TwiML at URL/ivr/twiml)")
+    p.add_argument("--smsc", metavar="HOST:PORT", type=parse_hostport,
+                   help="SMS through an SMSC simulator the phone runs here (bind `menuflow serve --smpp` to it)")
+    p.add_argument("--speak", action="store_true", help="speak IVR prompts with espeak-ng")
     p.set_defaults(func=run)
 
 
@@ -32,6 +45,14 @@ def run(args: argparse.Namespace) -> int:
         for d in exc.diagnostics:
             print(d, file=sys.stderr)
         return 1
+    if sys.stdin.isatty() and sys.stdout.isatty():
+        from simulator.phone.run import run_phone
+
+        return asyncio.run(run_phone(args, registry))
+    if args.record or args.remote or args.smsc or args.lang:
+        print("menuflow sim: --record, --remote, --smsc and --lang need the full-screen phone (a terminal)",
+              file=sys.stderr)
+        return 2
     to = args.to or DEFAULT_TO[args.channel]
 
     async def main() -> int:

@@ -68,7 +68,7 @@ class PhoneApp:
             VSplit([Button("Send", handler=lambda: self._submit_entry()),
                     Button("Cancel", handler=lambda: self.schedule(m.hangup())), Window()], padding=2),
         ]), title=lambda: f"USSD {m.device.to}")
-        pad = HSplit([Window(FormattedTextControl(lambda: views.keypad(m)), height=5),
+        pad = HSplit([Window(FormattedTextControl(lambda: views.keypad(m, self._click)), height=5),
                       VSplit([Button("Call", handler=lambda: self.schedule(m.dial())),
                               Button("Hang up", handler=lambda: self.schedule(m.hangup())), Window()],
                              padding=2)])
@@ -140,6 +140,9 @@ class PhoneApp:
             self.speaker.say(self.model.screen, self.model.last.reply.locale if self.model.last and
                              self.model.last.reply else "zh")
         self.app.invalidate()
+
+    def _click(self, key: str) -> None:
+        self.schedule(self.model.press(key))
 
     def _accept(self, buffer: Buffer) -> bool:
         text = buffer.text

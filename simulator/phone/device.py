@@ -10,7 +10,6 @@ transcript runner checks.
 from __future__ import annotations
 
 import itertools
-import time
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -106,7 +105,7 @@ class LocalDevice:
         if code:
             self.to = code
         if self.channel != "sms":
-            self.call_id = f"{self.msisdn}-{next(_CALL_IDS)}-{int(time.time() * 1000) % 100000}"
+            self.call_id = f"{self.msisdn}-{next(_CALL_IDS)}"
         return await self._act("dial", "", "begin")
 
     async def send(self, text: str) -> Exchange:

@@ -42,6 +42,8 @@ class Line:
 
     who: str  # "me", "net" (the service), "sms" (a pushed SMS), "info" (simulator notes)
     text: str
+    #: The channel it was said on (the thread keeps history across channel switches).
+    channel: str = "sms"
 
 
 @dataclass
@@ -84,7 +86,7 @@ class PhoneModel:
         return reply.text if reply is not None else ""
 
     def note(self, text: str) -> None:
-        self.history.append(Line("info", text))
+        self.history.append(Line("info", text, self.channel))
 
     # -- subscriber actions -----------------------------------------------------------
     async def submit(self, text: str) -> None:
@@ -135,7 +137,7 @@ class PhoneModel:
     async def _run(self, act: Callable[[], Awaitable[Exchange]], shown: str) -> None:
         async with self._lock:
             secret = self.device.wait is not None and self.device.wait.secret
-            self.history.append(Line("me", "******" if secret and shown else shown))
+            self.history.append(Line("me", "******" if secret and shown else shown, self.channel))
             try:
                 exchange = await act()
             except Exception as exc:  # a broken remote must not kill the phone
@@ -150,13 +152,13 @@ class PhoneModel:
     def _show(self, replies: list[Reply]) -> None:
         for reply in replies:
             if reply.push:
-                self.history.append(Line("sms", reply.text))
+                self.history.append(Line("sms", reply.text, "sms"))
                 continue
             text = reply.text
             if reply.transfer is not None:
                 text += f"\n[transfer to {reply.transfer.target}]"
             if text:
-                self.history.append(Line("net", text))
+                self.history.append(Line("net", text, self.channel))
             if reply.end and self.channel != "sms":
                 self.note("dialog ended" if self.channel == "ussd" else "call ended")
 

@@ -61,6 +61,10 @@ def panel_lines(model: PhoneModel, registry: FlowRegistry | None) -> list[str]:
                                           "ussd": "press Enter to dial.", "ivr": "press Enter to call."}[model.channel]]
         return out
     meta = reply.meta
+    if not meta:
+        why = ("Remote server: only what the wire carries." if registry is None
+               else "No session behind this answer (expired or never started).")
+        return [*out, "", why, "Rendering", *rendering(reply)]
     out += ["", f"Flow     {meta.get('flow', '?')} v{meta.get('version', '?')}",
             f"State    {meta.get('state', '?')}{'' if reply.wait else '  (ended)'}"]
     session = model.session

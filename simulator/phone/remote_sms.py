@@ -9,9 +9,12 @@ seconds (a reply and a push often travel together).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from engine.session import Session
 from engine.types import Channel, Reply, Wait
 from simulator.phone.device import DEFAULT_TO, Exchange
+from simulator.phone.model import Line, PhoneModel
 from simulator.smsc import SmscSimulator
 from simulator.smsc_state import Message
 
@@ -29,11 +32,20 @@ class SmscSmsDevice:
         self.timeout = timeout
         self.quiet = quiet
         self._seen = len(smsc.messages)
+        #: True while a send waits for its answer: MTs then belong to that exchange.
+        self.collecting = False
 
     def _mine(self) -> list[Message]:
         return [m for m in self.smsc.messages[self._seen:] if m.destination == self.msisdn]
 
     async def send(self, text: str) -> Exchange:
+        self.collecting = True
+        try:
+            return await self._send(text)
+        finally:
+            self.collecting = False
+
+    async def _send(self, text: str) -> Exchange:
         self._seen = len(self.smsc.messages)
         await self.smsc.deliver(self.msisdn, self.to, text)
         await self.smsc.wait_for(lambda: bool(self._mine()), self.timeout)
@@ -68,3 +80,16 @@ class SmscSmsDevice:
         """The SMSC outlives a device: it belongs to the phone."""
         return None
 
+
+
+def show_unsolicited(smsc: SmscSimulator, model: PhoneModel, redraw: Callable[[], None]) -> None:
+    """MTs nobody is waiting for (an SMS pushed during a call, a late answer) go to the thread."""
+
+    def on_message(message: Message) -> None:
+        device = model.device
+        if message.destination != model.msisdn or (isinstance(device, SmscSmsDevice) and device.collecting):
+            return
+        model.history.append(Line("sms", message.text, "sms"))
+        redraw()
+
+    smsc.on_message = on_message

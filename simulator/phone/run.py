@@ -13,6 +13,7 @@ from simulator.phone.app import PhoneApp
 from simulator.phone.local import LocalWorld
 from simulator.phone.model import PhoneModel
 from simulator.phone.remote import remote_model
+from simulator.phone.remote_sms import show_unsolicited
 from simulator.phone.speech import Speaker
 from simulator.smsc import SmscSimulator
 from simulator.transcripts.recorder import Recorder
@@ -47,6 +48,8 @@ async def run_phone(args: argparse.Namespace, registry: FlowRegistry, *, input: 
     if args.record:
         model.recorder = Recorder(args.record)
     phone = PhoneApp(model, registry if world else None, input=input, output=output, speaker=speaker)
+    if smsc is not None:
+        show_unsolicited(smsc, model, phone.app.invalidate)
     try:
         await phone.run()
     finally:

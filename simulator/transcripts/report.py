@@ -60,6 +60,7 @@ def render(outcomes: Iterable[Outcome], seconds: float, verbose: bool = True) ->
     passed = sum(o.passed for o in items)
     failed = sum(o.failure is not None for o in items)
     errors = sum(o.error is not None for o in items)
-    parts = [f"{passed} passed"] + ([f"{failed} failed"] if failed else []) + ([f"{errors} errors"] if errors else [])
+    parts = ([f"{passed} passed"] if passed or not (failed or errors) else []) + (
+        [f"{failed} failed"] if failed else []) + ([f"{errors} error{'s' if errors > 1 else ''}"] if errors else [])
     out.append(f"{'=' * 20} {', '.join(parts)} in {seconds:.2f}s {'=' * 20}")
     return out

@@ -30,8 +30,11 @@ async def run_suite(paths: list[str], registry: FlowRegistry, *, jobs: int = 8, 
     for path in find_transcripts(paths):
         try:
             t = load_transcript(path)
-        except (TranscriptError, OSError) as exc:
+        except TranscriptError as exc:
             broken.append(Outcome(path, path, error=str(exc)))
+            continue
+        except OSError as exc:
+            broken.append(Outcome(path, path, error=f"{path}: cannot read: {exc.strerror}"))
             continue
         if not select or select in t.name or select in path:
             loaded.append(t)

@@ -1,0 +1,48 @@
+"""`menuflow sim --record`: a walk-through in the real app becomes a transcript that passes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+
+from engine.registry import FlowRegistry
+from simulator.transcripts.recorder import Recorder
+from simulator.transcripts.suite import run_suite
+from tests.sim.conftest import Driver, F
+
+
+async def test_recorded_session_replays_as_a_passing_transcript(
+        phone: Callable[..., Driver], registry: FlowRegistry, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    d = phone("sms")
+    d.model.recorder = Recorder(str(tmp_path / "walk.yaml"))
+    await d.line("TC")
+    await d.line("1")
+    await d.line("123456")
+    await d.keys(F["f8"])  # confirm window passes
+    await d.line("Y")
+    await d.command("/fail balance timeout")
+    await d.line("YE")
+    await d.keys(F["f2"])  # USSD: a second transcript
+    await d.keys("\r", answers=2)
+    await d.line("2")
+    paths = d.model.recorder.save()
+    assert paths == [str(tmp_path / "walk.yaml"), str(tmp_path / "walk-2.yaml")]
+    text = (tmp_path / "walk.yaml").read_text(encoding="utf-8")
+    assert "123456" not in text and "MENUFLOW_SECRET_PASSWORD" in text
+    doc = yaml.safe_load(text)
+    assert doc["channel"] == "sms" and doc["from"] == "8613800138000"
+    assert {"send": {"secret": "password"}, "regex": r"您将订购\d+元\d+MB流量包，\d+\.\d+元/月，次月自动续订。",
+            "state": "10086:sub_confirm", "end": False} in doc["steps"]
+    assert {"advance": 301.0} in doc["steps"]
+    assert {"fixtures": {"balance": {"fail": "timeout"}}} in doc["steps"]
+    second = yaml.safe_load((tmp_path / "walk-2.yaml").read_text(encoding="utf-8"))
+    assert second["channel"] == "ussd" and second["steps"][0]["dial"] == "*100#"
+
+    monkeypatch.setenv("MENUFLOW_SECRET_PASSWORD", "123456")
+    result = await run_suite([str(tmp_path)], registry)
+    assert [(o.name, o.error, o.failure) for o in result.outcomes if not o.passed] == []
+    assert len(result.outcomes) == 2
