@@ -11,8 +11,7 @@ import asyncio
 import sys
 
 from engine.build import build_engine
-from engine.diagnostics import FlowError
-from engine.registry import FlowRegistry
+from gateways.cli.common import load_flows
 from gateways.sms.options import parse_hostport
 from simulator.linemode import run_lines
 
@@ -38,12 +37,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        registry = FlowRegistry([args.flows])
-        registry.load()
-    except FlowError as exc:
-        for d in exc.diagnostics:
-            print(d, file=sys.stderr)
+    registry = load_flows(args.flows)
+    if registry is None:
         return 1
     if sys.stdin.isatty() and sys.stdout.isatty():
         from simulator.phone.run import run_phone

@@ -6,8 +6,7 @@ import argparse
 import asyncio
 import sys
 
-from engine.diagnostics import FlowError
-from engine.registry import FlowRegistry
+from gateways.cli.common import load_flows
 from simulator.transcripts.junit import write_junit
 from simulator.transcripts.report import render
 from simulator.transcripts.suite import run_suite
@@ -29,12 +28,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        registry = FlowRegistry([args.flows])
-        registry.load()
-    except FlowError as exc:
-        for d in exc.diagnostics:
-            print(d, file=sys.stderr)
+    registry = load_flows(args.flows)
+    if registry is None:
         return 2
     result = asyncio.run(run_suite(args.paths, registry, jobs=args.jobs, select=args.select))
     if not result.outcomes:

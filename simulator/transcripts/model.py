@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from engine.registry import flow_files
 from engine.types import CHANNELS, Channel
 from simulator.fixtures import Fixture, FixtureError, parse_fixtures
 from simulator.transcripts.checks import CallCheck, TextCheck
@@ -179,12 +180,4 @@ def load_transcript(path: str) -> Transcript:
 
 def find_transcripts(paths: list[str]) -> list[str]:
     """Every ``*.yaml``/``*.yml`` under the given directories, plus files named directly."""
-    out: list[str] = []
-    for p in paths:
-        if os.path.isdir(p):
-            for root, dirs, files in os.walk(p):
-                dirs.sort()
-                out.extend(os.path.join(root, f) for f in sorted(files) if f.endswith((".yaml", ".yml")))
-        else:
-            out.append(p)
-    return out
+    return flow_files(paths)

@@ -1,0 +1,20 @@
+"""What several commands share: loading flows and reporting their diagnostics."""
+
+from __future__ import annotations
+
+import sys
+
+from engine.diagnostics import FlowError
+from engine.registry import FlowRegistry
+
+
+def load_flows(path: str) -> FlowRegistry | None:
+    """The compiled flows under ``path``, or None after printing every diagnostic to stderr."""
+    registry = FlowRegistry([path])
+    try:
+        registry.load()
+    except FlowError as exc:
+        for d in exc.diagnostics:
+            print(d, file=sys.stderr)
+        return None
+    return registry
