@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import msgpack
 from redis.asyncio import Redis
 from transitions import Machine
 
@@ -34,7 +35,7 @@ from engine.store.base import SessionStore
 from engine.store.loader import open_store
 from engine.store.memory import MemoryStore
 from engine.store.redis import RedisStore
-from engine.types import Inbound
+from engine.types import Event, Inbound
 
 FLOWS = Path(__file__).with_name("flows")
 CODE = "*199#"
@@ -88,12 +89,12 @@ def raw_batch(flow: CompiledFlow) -> Callable[[], int]:
     return batch
 
 
-def inbound(key: str, msisdn: str, text: str, event: str) -> Inbound:
+def inbound(key: str, msisdn: str, text: str, event: Event) -> Inbound:
     return Inbound(
         channel="ussd",
         msisdn=msisdn,
         text=text,
-        event=event,  # type: ignore[arg-type]
+        event=event,
         session_key=key,
         service_code=CODE,
         received_at=SystemClock().now(),
@@ -158,8 +159,7 @@ async def memory_session_bytes() -> tuple[float, int]:
         await store.put(Session.from_dict(d), 3600)
     used = tracemalloc.get_traced_memory()[0] - before
     tracemalloc.stop()
-    blob = len(store._data[f"ussd:idle-{0:08d}"][2].pack())
-    return used / IDLE_SESSIONS, blob
+    return used / IDLE_SESSIONS, len(msgpack.packb(dict(template, r=1)))
 
 
 async def redis_session_bytes(url: str) -> float:

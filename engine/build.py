@@ -8,7 +8,7 @@ from engine.backend.base import Backend, BackendFailure, CallContext
 from engine.backend.loader import load_backend
 from engine.clock import Clock, SystemClock
 from engine.registry import FlowRegistry
-from engine.runtime import Engine
+from engine.runtime import Engine, LocaleLookup
 from engine.store.base import SessionStore
 from engine.store.memory import MemoryStore
 
@@ -21,7 +21,7 @@ def load_registry(flows: str | Sequence[str] = "flows") -> FlowRegistry:
     return registry
 
 
-def profile_locale(backend: Backend) -> object:
+def profile_locale(backend: Backend) -> LocaleLookup | None:
     """The subscriber's language from the backend's ``profile`` operation, if it has one."""
     if "profile" not in backend.operations():
         return None
@@ -50,5 +50,5 @@ def build_engine(
     registry = flows if isinstance(flows, FlowRegistry) else load_registry(flows)
     be = load_backend(backend, clock=clock) if isinstance(backend, str) else backend
     lookup = profile_locale(be)
-    return Engine(registry, be, store or MemoryStore(clock), clock, call_timeout=call_timeout, ttl=ttl,
-                  locale_lookup=lookup)  # type: ignore[arg-type]
+    sessions = store if store is not None else MemoryStore(clock)
+    return Engine(registry, be, sessions, clock, call_timeout=call_timeout, ttl=ttl, locale_lookup=lookup)

@@ -27,6 +27,7 @@ from engine.diagnostics import FlowError
 from engine.registry import flow_files
 from engine.runtime import Engine
 from engine.store.loader import open_store
+from engine.store.redis_outbox import RedisOutbox
 from engine.types import Inbound, Reply
 from gateways.admin import add_admin_routes
 from gateways.http_app import create_http_app
@@ -36,6 +37,7 @@ from gateways.ivr.twiml import add_twiml_routes
 from gateways.ivr.vxml import add_vxml_routes
 from gateways.metrics import EngineMetrics
 from gateways.sms.options import SmppOptions, smpp_options_from_args
+from gateways.sms.outbox import MtItem
 from gateways.sms.service import SmsService
 from gateways.ussd.http import add_ussd_routes
 from gateways.ussd.options import ussd_options_from_args
@@ -55,6 +57,7 @@ class Running:
     runners: list[web.AppRunner] = field(default_factory=list)
     agi: AgiServer | None = None
     sms: SmsService | None = None
+    outbox: RedisOutbox[MtItem] | None = None
     ussd_smpp: UssdSmppGateway | None = None
     smsc: Any = None
     pushed_without_sms: int = 0
@@ -154,7 +157,10 @@ class Server:
         same_bind = run.ussd_smpp is not None and ussd_opts is not None and ussd_opts.same_bind
         if opts is not None:
             hook = run.ussd_smpp.handle if same_bind and run.ussd_smpp is not None else None
-            run.sms = SmsService(self.handle, opts, ussd_handler=hook)
+            if args.store and not str(args.store).startswith("memory"):
+                # MTs queued by a dying process are sent by another (the store is shared)
+                run.outbox = RedisOutbox(args.store, MtItem)
+            run.sms = SmsService(self.handle, opts, outbox=run.outbox, ussd_handler=hook)
             await run.sms.start()
             run.addresses["sms"] = f"bound to {opts.host}:{opts.port} as short code {opts.shortcode}"
             if same_bind and run.ussd_smpp is not None:
@@ -202,6 +208,8 @@ class Server:
             await run.ussd_smpp.close()
         if run.sms is not None:
             await run.sms.close()
+        if run.outbox is not None:
+            await run.outbox.close()
         if run.smsc is not None:
             await run.smsc.close()
         await run.engine.backend.close()

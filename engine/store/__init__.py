@@ -1,6 +1,7 @@
-"""Session stores: in-memory (default) and Redis (scale-out)."""
+"""Session stores: in-memory (default) and Redis (scale-out); ``open_store`` picks by URL."""
 
-from engine.store.base import SessionStore
+from engine.store.base import SessionBusy, SessionStore, StaleSession
+from engine.store.loader import open_store
 from engine.store.memory import MemoryStore
 
-__all__ = ["MemoryStore", "SessionStore"]
+__all__ = ["MemoryStore", "SessionBusy", "SessionStore", "StaleSession", "open_store"]

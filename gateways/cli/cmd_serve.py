@@ -108,7 +108,10 @@ def _supervise(args: argparse.Namespace) -> int:
     code = 0
     alive = {child.pid: child for child in children}
     while alive:
-        pid, status = os.wait()
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:  # every child already reaped
+            break
         if alive.pop(pid, None) is None:
             continue
         rc = os.waitstatus_to_exitcode(status)

@@ -14,8 +14,24 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import aiohttp
+import pytest
+import redis
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def store_url(redis_url: str) -> Iterator[str]:
+    """Redis DB 15 for these processes; their keys (prefix mf:) are deleted afterwards."""
+    url = redis_url.rsplit("/", 1)[0] + "/15"
+    yield url
+    client = redis.Redis.from_url(url)
+    try:
+        keys = list(client.scan_iter(match="mf:*", count=1000))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
 
 
 def _free_port() -> int:
@@ -55,9 +71,9 @@ async def _json(http: aiohttp.ClientSession, port: int, sid: str, kind: str, tex
         return data
 
 
-def test_ussd_session_alternates_between_two_processes(redis_url: str) -> None:
+def test_ussd_session_alternates_between_two_processes(store_url: str) -> None:
     a, b = _free_port(), _free_port()
-    store = redis_url.rsplit("/", 1)[0] + "/15"
+    store = store_url
     with serve("--ussd-http", f"127.0.0.1:{a}", "--store", store), \
             serve("--ussd-http", f"127.0.0.1:{b}", "--store", store):
 
@@ -80,9 +96,9 @@ def test_ussd_session_alternates_between_two_processes(redis_url: str) -> None:
     assert replies[4]["action"] == "end" and "已取消" in replies[4]["message"]
 
 
-def test_session_survives_a_killed_process(redis_url: str) -> None:
+def test_session_survives_a_killed_process(store_url: str) -> None:
     port = _free_port()
-    store = redis_url.rsplit("/", 1)[0] + "/15"
+    store = store_url
     sid = uuid.uuid4().hex
 
     async def step(kind: str, text: str = "") -> dict[str, str]:
@@ -99,9 +115,9 @@ def test_session_survives_a_killed_process(redis_url: str) -> None:
     assert reply["message"].startswith("您的积分为1200分")
 
 
-def test_workers_share_one_port(redis_url: str) -> None:
+def test_workers_share_one_port(store_url: str) -> None:
     port = _free_port()
-    store = redis_url.rsplit("/", 1)[0] + "/15"
+    store = store_url
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen([sys.executable, "-m", "gateways.cli.main", "serve", "--workers", "2",
                              "--ussd-http", f"127.0.0.1:{port}", "--store", store],

@@ -1,0 +1,1 @@
+"""Benchmarks that print ratios against raw baselines measured in the same run (``python -m bench``)."""

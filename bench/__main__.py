@@ -1,0 +1,117 @@
+"""``python -m bench [--json]``: every benchmark in one go, one report.
+
+Each module (engine, ussd, sms, ivr) runs in its own child process with a time
+limit, so one that crashes or hangs is reported as ``{"error": ...}`` — with
+its stderr passed through — while the others still report. Without ``--json``
+the report is a table with targets and PASS/FAIL marks; with it, stdout is one
+JSON object (progress goes to stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import inspect
+import json
+import subprocess
+import sys
+from typing import Any
+
+import redis
+
+from bench.common import Figures, checks, log, machine_info, table
+
+MODULES = ("engine", "ussd", "sms", "ivr")
+DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
+
+
+def redis_reachable(url: str) -> bool:
+    client = redis.Redis.from_url(url, socket_connect_timeout=1.0)
+    try:
+        return bool(client.ping())
+    except redis.RedisError:
+        return False
+    finally:
+        client.close()
+
+
+def run_module(name: str, seconds: float, store: str | None) -> Figures:
+    """In the child: import ``bench.<name>`` and call its ``run``."""
+    module = importlib.import_module(f"bench.{name}")
+    kwargs: dict[str, Any] = {}
+    if store is not None:
+        kwargs["store"] = store
+    result = module.run(seconds, **kwargs)
+    if inspect.iscoroutine(result):
+        result = asyncio.run(result)
+    return dict(result)
+
+
+def in_child(name: str, seconds: float, store: str | None, limit: float) -> Figures:
+    """Run one module in a child process; its failure becomes this module's figures."""
+    cmd = [sys.executable, "-m", "bench", "--child", name, "--seconds", str(seconds)]
+    if store is not None:
+        cmd += ["--store", store]
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=limit, check=False)
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {limit:g} s"}
+    sys.stderr.write(done.stderr)
+    if done.returncode != 0:
+        last = done.stderr.strip().splitlines()[-1:] or [f"exit status {done.returncode}"]
+        return {"error": last[0]}
+    try:
+        return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+    except (ValueError, IndexError):
+        return {"error": f"no JSON figures in output: {done.stdout[-200:]!r}"}
+
+
+def plan(args: argparse.Namespace) -> list[tuple[str, str, str | None]]:
+    """(report name, module, store) for every run; Redis runs only when Redis answers."""
+    runs: list[tuple[str, str, str | None]] = []
+    use_redis = args.redis != "none" and redis_reachable(args.redis)
+    if args.redis != "none" and not use_redis:
+        log(f"bench: Redis not reachable at {args.redis}: Redis figures skipped")
+    for name in args.only or MODULES:
+        if name in ("engine", "ussd"):
+            runs.append((name, name, "memory"))
+            if use_redis:
+                runs.append((f"{name}_redis", name, args.redis))
+        else:
+            runs.append((name, name, None))
+    return runs
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    parser.add_argument("--seconds", type=float, default=2.0, help="length of each timed window")
+    parser.add_argument("--only", nargs="*", choices=MODULES, help="run only these modules")
+    parser.add_argument("--redis", default=DEFAULT_REDIS, help="Redis URL for the Redis runs, or 'none'")
+    parser.add_argument("--limit", type=float, default=75.0, help="seconds before a module is given up")
+    parser.add_argument("--child", choices=MODULES, help=argparse.SUPPRESS)
+    parser.add_argument("--store", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.child:
+        print(json.dumps(run_module(args.child, args.seconds, args.store)))
+        return 0
+
+    machine = machine_info()
+    modules: dict[str, Figures] = {}
+    for report, name, store in plan(args):
+        log(f"bench: {report} ...")
+        modules[report] = in_child(name, args.seconds, store, args.limit)
+    rows = checks(modules)
+    ok = all(r["ok"] for r in rows) and not any("error" in f for f in modules.values())
+    if args.json:
+        print(json.dumps({"machine": machine, "modules": modules, "checks": rows, "ok": ok}))
+    else:
+        print(table(machine, modules))
+        print("all targets met" if ok else "some targets missed or modules failed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

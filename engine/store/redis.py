@@ -1,0 +1,267 @@
+"""Redis session store: what lets several processes and hosts serve one subscriber.
+
+Each session is one hash ``{prefix}s:{{key}}`` with three fields: ``d`` the
+msgpack of ``Session.to_dict()`` (a few hundred bytes), ``r`` its revision and
+``e`` its logical deadline on the injected clock. Reads compare ``e`` with the
+clock, so expiry is tested without sleeping; Redis' own PEXPIRE with the same
+TTL reclaims the memory.
+
+Writes go through one Lua script that checks the revision and writes in one
+step (no WATCH round trips): a writer whose lock expired can never overwrite
+the state written by the next holder (``StaleSession``).
+
+The per-session lock is redis-py's ``Lock``: it already does what we need —
+``SET NX PX`` with a random token, a Lua compare-and-delete release so a holder
+whose lock expired cannot release its successor's lock, an expiry so a crashed
+process never blocks a subscriber for more than ``lock_timeout``, and a bounded
+wait. We change one thing: taking the lock also reads the session in the same
+Lua call, since the holder always reads it next; a turn then costs three round
+trips (lock+read, write, unlock) instead of four. We add a per-process
+``asyncio.Lock`` in front of it so that waiters in the same process queue
+locally instead of all polling Redis.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import msgpack
+import redis.asyncio as aioredis
+from redis.asyncio.lock import Lock
+from redis.exceptions import LockNotOwnedError
+
+from engine.clock import Clock, SystemClock
+from engine.session import Session
+from engine.store.base import SessionBusy, StaleSession
+
+log = logging.getLogger(__name__)
+
+# KEYS[1] session hash; ARGV: expected rev, new rev, now, deadline, blob, ttl ms.
+# A missing or logically expired session counts as revision 0.
+_PUT = """
+local cur = redis.call('HMGET', KEYS[1], 'r', 'e')
+local stored = 0
+if cur[1] and cur[2] and tonumber(cur[2]) > tonumber(ARGV[3]) then
+  stored = tonumber(cur[1])
+end
+if stored ~= tonumber(ARGV[1]) then
+  return {0, stored}
+end
+redis.call('HSET', KEYS[1], 'r', ARGV[2], 'e', ARGV[4], 'd', ARGV[5])
+redis.call('PEXPIRE', KEYS[1], ARGV[6])
+return {1, tonumber(ARGV[2])}
+"""
+
+
+def cancel_requested() -> bool:
+    """Whether this task was asked to stop, even if the request got lost on the way.
+
+    redis-py (seen with 8.1 on CPython 3.11) sometimes swallows a task's
+    ``CancelledError`` mid-command and the command returns as if nothing
+    happened; a loop around Redis calls would then never stop. The request
+    still shows in ``Task.cancelling()``, so we check it after each call.
+    """
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
+def _stop_if_cancelled() -> None:
+    if cancel_requested():
+        raise asyncio.CancelledError
+
+
+def connect(url: str, *, max_connections: int = 64, wait: float = 10.0) -> aioredis.Redis:
+    """A client whose pool makes callers queue for a connection instead of failing.
+
+    redis-py's default pool raises ``MaxConnectionsError`` past 100 concurrent
+    commands — a burst of USSD dials would become errors; a blocking pool turns
+    the burst into a short wait (up to ``wait`` seconds).
+    """
+    pool = aioredis.BlockingConnectionPool.from_url(url, max_connections=max_connections, timeout=wait)
+    return aioredis.Redis.from_pool(pool)
+
+
+# KEYS: lock, session hash; ARGV: token, lock ms. Takes the lock and, in the
+# same round trip, reads the session the holder is about to ask for.
+_ACQUIRE = """
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  local v = redis.call('HMGET', KEYS[2], 'e', 'd')
+  return {1, v[1], v[2]}
+end
+return {0}
+"""
+
+
+class _ReadingLock(Lock):
+    """redis-py's Lock whose acquire also fetches the session (one round trip, not two).
+
+    Only ``do_acquire`` changes; the wait loop, the expiry and the
+    token-checked release are the library's.
+    """
+
+    def __init__(self, store: RedisStore, key: str, **kw: Any) -> None:
+        super().__init__(store.redis, store.lock_key(key), **kw)
+        self._store = store
+        self._key = key
+        self.fetched: tuple[Any, Any] | None = None
+
+    async def do_acquire(self, token: str | bytes) -> bool:
+        keys = [self.name, self._store.session_key(self._key)]
+        ms = int(self._store.lock_timeout * 1000)
+        reply = await self._store.acquire_script(keys=keys, args=[token, ms], client=self.redis)
+        if not reply[0]:
+            return False
+        self.fetched = (reply[1], reply[2])
+        return True
+
+
+class RedisStore:
+    """``SessionStore`` on Redis; safe to share between processes and hosts.
+
+    ``lock_timeout`` bounds how long a lock survives its holder (seconds); it
+    must exceed the slowest turn (backend deadline included). ``wait_timeout``
+    bounds how long ``lock()`` waits before raising ``SessionBusy`` (defaults
+    to ``lock_timeout`` + 1 s, so a crashed holder's lock is always outlived).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str = "mf:",
+        clock: Clock | None = None,
+        lock_timeout: float = 5.0,
+        wait_timeout: float | None = None,
+        poll: float = 0.005,
+    ) -> None:
+        self._redis = connect(url)
+        self._prefix = prefix
+        self._clock = clock or SystemClock()
+        self.lock_timeout = lock_timeout
+        self._wait_timeout = lock_timeout + 1.0 if wait_timeout is None else wait_timeout
+        self._poll = poll
+        self._put = self._redis.register_script(_PUT)
+        self.acquire_script = self._redis.register_script(_ACQUIRE)
+        #: Session fields read while taking the lock, for the holder's first get().
+        self._fetched: dict[str, tuple[Any, Any]] = {}
+        self._local: dict[str, asyncio.Lock] = {}
+        self._waiters: dict[str, int] = {}
+
+    @property
+    def redis(self) -> aioredis.Redis:
+        """The client, for tools that inspect what is stored (tests, capacity figures)."""
+        return self._redis
+
+    # The {hash tag} keeps a session and its lock in one Redis Cluster slot,
+    # which the lock+read script needs.
+    def session_key(self, key: str) -> str:
+        return f"{self._prefix}s:{{{key}}}"
+
+    def lock_key(self, key: str) -> str:
+        return f"{self._prefix}l:{{{key}}}"
+
+    async def get(self, key: str) -> Session | None:
+        fetched = self._fetched.pop(key, None)
+        if fetched is not None:
+            deadline, blob = fetched
+        else:
+            deadline, blob = await self._redis.hmget(self.session_key(key), ["e", "d"])
+            _stop_if_cancelled()
+        if blob is None or deadline is None or float(deadline) <= self._clock.now():
+            return None
+        return Session.from_dict(msgpack.unpackb(blob))
+
+    async def put(self, session: Session, ttl: float) -> None:
+        self._fetched.pop(session.key, None)
+        now = self._clock.now()
+        expected = session.rev
+        session.rev = expected + 1
+        try:
+            blob = msgpack.packb(session.to_dict())
+            args: list[Any] = [expected, session.rev, repr(now), repr(now + ttl), blob]
+            args.append(max(1, math.ceil(ttl * 1000)))
+            ok, stored = await self._put(keys=[self.session_key(session.key)], args=args)
+        except BaseException:
+            session.rev = expected
+            raise
+        if not ok:
+            session.rev = expected
+            raise StaleSession(f"{session.key}: stored rev {stored}, writer read rev {expected}")
+        _stop_if_cancelled()
+
+    async def delete(self, key: str) -> None:
+        self._fetched.pop(key, None)
+        await self._redis.delete(self.session_key(key))
+        _stop_if_cancelled()
+
+    @asynccontextmanager
+    async def lock(self, key: str) -> AsyncIterator[None]:
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + self._wait_timeout
+        local = self._local.get(key)
+        if local is None:
+            local = self._local[key] = asyncio.Lock()
+        self._waiters[key] = self._waiters.get(key, 0) + 1
+        try:
+            try:
+                async with asyncio.timeout_at(give_up):
+                    await local.acquire()
+            except TimeoutError:
+                raise SessionBusy(f"{key}: still locked in this process") from None
+            try:
+                async with self._remote(key, give_up - loop.time()):
+                    yield
+            finally:
+                local.release()
+        finally:
+            left = self._waiters[key] - 1
+            if left:
+                self._waiters[key] = left
+            else:
+                del self._waiters[key]
+                del self._local[key]
+
+    @asynccontextmanager
+    async def _remote(self, key: str, wait: float) -> AsyncIterator[None]:
+        lock = _ReadingLock(
+            self,
+            key,
+            timeout=self.lock_timeout,
+            sleep=self._poll,
+            blocking_timeout=max(0.0, wait),
+            thread_local=False,
+        )
+        token = secrets.token_hex(16).encode()
+        try:
+            acquired = await lock.acquire(token=token)
+        except BaseException:
+            # Cancelled mid-SET: the lock may be ours in Redis; don't leave it to expire.
+            with contextlib.suppress(Exception):
+                await lock.do_release(token)
+            raise
+        if not acquired:
+            raise SessionBusy(f"{key}: locked by another process for longer than {self._wait_timeout}s")
+        if lock.fetched is not None:
+            self._fetched[key] = lock.fetched
+        try:
+            _stop_if_cancelled()
+            yield
+        finally:
+            self._fetched.pop(key, None)
+            try:
+                await lock.release()
+            except LockNotOwnedError:
+                # Our lock expired and maybe went to another holder; the release
+                # script left theirs alone and the revision check guards the data.
+                log.warning("session lock %s expired while held (lock_timeout=%ss)", key, self.lock_timeout)
+            _stop_if_cancelled()
+
+    async def close(self) -> None:
+        await self._redis.aclose()

@@ -1,0 +1,226 @@
+"""A Redis outbox with the SMS sender's put / next / ack / nack interface.
+
+It lets an MT queued by one process be sent by another: every process
+drains the same ``ready`` list, and what a process has taken but not yet
+acked sits in its own ``taken:<id>`` list while its ``alive:<id>`` key
+(refreshed in the background) exists. When a process dies, its alive key
+expires and the next ``next()`` anywhere moves its taken items back to
+``ready`` — so a message is never lost, at worst sent twice if a process dies
+between the SMSC's accept and the ack (SMPP gives no better guarantee).
+
+Backoffs (``nack(item, delay)``) wait in a sorted set scored by the Redis
+server's own clock, so hosts with skewed clocks agree on when a retry is due.
+
+The item type is a plain dataclass given by the caller (the SMS gateway's
+``MtItem``): the engine package stays free of protocol imports.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import math
+import secrets
+from typing import Generic, Protocol, TypeVar
+
+import msgpack
+import redis.asyncio as aioredis
+
+from engine.store.redis import cancel_requested, connect
+
+log = logging.getLogger(__name__)
+
+
+class Item(Protocol):
+    @property
+    def key(self) -> str: ...
+
+
+T = TypeVar("T", bound=Item)
+
+# KEYS: delayed zset, ready list. Moves due retries to ready; returns
+# {ready length, delayed count, ms until the next retry is due or -1}.
+_PROMOTE = """
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, 100)
+for _, m in ipairs(due) do
+  redis.call('LPUSH', KEYS[2], m)
+  redis.call('ZREM', KEYS[1], m)
+end
+local nxt = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+local wait = -1
+if nxt[2] then wait = math.max(0, tonumber(nxt[2]) - now) end
+return {redis.call('LLEN', KEYS[2]), redis.call('ZCARD', KEYS[1]), wait}
+"""
+
+# KEYS: taken list, delayed zset; ARGV: old blob, new blob, delay ms.
+_RETRY = """
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+redis.call('LREM', KEYS[1], 1, ARGV[1])
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), ARGV[2])
+return 1
+"""
+
+# KEYS: consumers set, ready list; ARGV: key prefix. Gives the taken items of
+# every consumer whose alive key expired back to ready; returns how many.
+_REAP = """
+local moved = 0
+for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  if redis.call('EXISTS', ARGV[1] .. 'alive:' .. id) == 0 then
+    while redis.call('RPOPLPUSH', ARGV[1] .. 'taken:' .. id, KEYS[2]) do moved = moved + 1 end
+    redis.call('SREM', KEYS[1], id)
+  end
+end
+return moved
+"""
+
+
+class RedisOutbox(Generic[T]):
+    """Outbox shared by every process using the same Redis, prefix and ``name``.
+
+    ``item_type`` is the dataclass to rebuild items as. ``alive_ttl`` is how
+    long after a process stops heartbeating its taken items are handed to
+    others; it must exceed the longest pause of the process's event loop.
+    ``len()`` is the count seen at this process's last operation (the sender's
+    interface is synchronous); ``await size()`` asks Redis.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        item_type: type[T],
+        *,
+        prefix: str = "mf:",
+        name: str = "sms",
+        alive_ttl: float = 10.0,
+        poll: float = 1.0,
+    ) -> None:
+        self._redis = connect(url)
+        self._type = item_type
+        self._base = f"{prefix}outbox:{name}:"
+        self.consumer = secrets.token_hex(8)
+        self._alive_ttl = alive_ttl
+        self._poll = poll
+        self._promote = self._redis.register_script(_PROMOTE)
+        self._retry = self._redis.register_script(_RETRY)
+        self._reap = self._redis.register_script(_REAP)
+        self._taken: dict[str, bytes] = {}
+        self._seen = 0
+        self._heartbeat: asyncio.Task[None] | None = None
+        self._next_reap = 0.0
+
+    def _k(self, what: str) -> str:
+        return self._base + what
+
+    @property
+    def redis(self) -> aioredis.Redis:
+        return self._redis
+
+    def encode(self, item: T) -> bytes:
+        return bytes(msgpack.packb(dataclasses.asdict(item)))  # type: ignore[call-overload]
+
+    def decode(self, blob: bytes) -> T:
+        return self._type(**msgpack.unpackb(blob))
+
+    async def put(self, item: T) -> None:
+        self._seen = int(await self._redis.lpush(self._k("ready"), self.encode(item)))
+
+    async def next(self) -> T:
+        """Wait for a due item; it stays in this process's taken list until ack/nack."""
+        await self._start()
+        taken = self._k(f"taken:{self.consumer}")
+        while True:
+            wait = await self._maintain()
+            # redis-py types the timeout as int; Redis 6+ takes fractional seconds.
+            blob = await self._redis.blmove(self._k("ready"), taken, wait, "RIGHT", "LEFT")  # type: ignore[arg-type]
+            if cancel_requested():
+                if isinstance(blob, bytes):
+                    await self._give_back(blob)
+                raise asyncio.CancelledError
+            if isinstance(blob, bytes):
+                item = self.decode(blob)
+                self._taken[item.key] = blob
+                return item
+
+    async def _give_back(self, blob: bytes) -> None:
+        """Return an item taken by a ``next()`` that was cancelled: it goes first again."""
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.lrem(self._k(f"taken:{self.consumer}"), 1, blob)  # type: ignore[arg-type]
+            pipe.rpush(self._k("ready"), blob)
+            await pipe.execute()
+
+    async def _maintain(self) -> float:
+        """Hand back a dead process's items, promote due retries; how long to block next."""
+        loop = asyncio.get_running_loop()
+        if loop.time() >= self._next_reap:
+            self._next_reap = loop.time() + self._alive_ttl / 2
+            moved = await self._reap(keys=[self._k("consumers"), self._k("ready")], args=[self._base])
+            if moved:
+                log.warning("outbox %s: %d MT(s) of a dead process back in the queue", self._base, moved)
+        ready, delayed, wait_ms = await self._promote(keys=[self._k("delayed"), self._k("ready")])
+        self._seen = int(ready) + int(delayed) + len(self._taken)
+        return self._poll if wait_ms < 0 else min(self._poll, max(0.001, wait_ms / 1000))
+
+    async def ack(self, item: T) -> None:
+        blob = self._taken.pop(item.key, None)
+        if blob is not None:
+            await self._redis.lrem(self._k(f"taken:{self.consumer}"), 1, blob)  # type: ignore[arg-type]
+
+    async def nack(self, item: T, delay: float) -> None:
+        """Retry ``item`` (with its updated fields) after ``delay`` s; a negative delay drops it."""
+        if delay < 0:
+            await self.ack(item)
+            return
+        blob = self._taken.pop(item.key, b"")
+        keys = [self._k(f"taken:{self.consumer}"), self._k("delayed")]
+        await self._retry(keys=keys, args=[blob, self.encode(item), math.ceil(delay * 1000)])
+
+    def __len__(self) -> int:
+        return self._seen
+
+    async def size(self) -> int:
+        """Items queued, waiting out a backoff or taken by any process, as Redis sees them now."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.llen(self._k("ready"))
+            pipe.zcard(self._k("delayed"))
+            pipe.smembers(self._k("consumers"))
+            ready, delayed, consumers = await pipe.execute()
+        taken = [await self._redis.llen(self._k(f"taken:{c.decode()}")) for c in consumers]
+        return int(ready) + int(delayed) + sum(taken)
+
+    async def _start(self) -> None:
+        if self._heartbeat is None:
+            await self._beat()
+            await self._redis.sadd(self._k("consumers"), self.consumer)
+            beat = self._beat_forever()
+            self._heartbeat = asyncio.create_task(beat, name=f"outbox-heartbeat-{self.consumer}")
+
+    async def _beat(self) -> None:
+        await self._redis.set(self._k(f"alive:{self.consumer}"), b"1", px=math.ceil(self._alive_ttl * 1000))
+
+    async def _beat_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self._alive_ttl / 3)
+            try:
+                await self._beat()
+            except aioredis.RedisError as exc:
+                log.warning("outbox heartbeat failed: %s", exc)
+            if cancel_requested():
+                raise asyncio.CancelledError
+
+    async def close(self) -> None:
+        """Stop; whatever this process took but did not finish goes back to the queue."""
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._heartbeat
+            taken = self._k(f"taken:{self.consumer}")
+            while await self._redis.rpoplpush(taken, self._k("ready")) is not None:
+                pass
+            await self._redis.delete(self._k(f"alive:{self.consumer}"))
+            await self._redis.srem(self._k("consumers"), self.consumer)
+        await self._redis.aclose()

@@ -1,0 +1,36 @@
+"""The bench harness: one JSON object, targets turned into marks, failures reported."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from bench.common import Figures, checks, table
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_checks_and_table_mark_targets_and_failures() -> None:
+    modules: dict[str, Figures] = {
+        "engine": {"ratio": 0.7, "bytes": 3000, "targets": {"ratio": [">=", 0.5], "bytes": ["<=", 2048]}},
+        "ivr": {"error": "ModuleNotFoundError: No module named 'bench.ivr'"},
+    }
+    rows = checks(modules)
+    assert [(r["figure"], r["ok"]) for r in rows] == [("ratio", True), ("bytes", False)]
+    text = table({"cores": 2, "implementation": "CPython", "python": "3.11", "platform": "linux"}, modules)
+    assert "target >= 0.5" in text and "PASS" in text and "FAIL" in text
+    assert "ModuleNotFoundError" in text
+
+
+def test_engine_bench_prints_one_json_object() -> None:
+    cmd = [sys.executable, "-m", "bench", "--json", "--only", "engine", "--seconds", "0.1", "--redis", "none"]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=60, check=True)
+    report = json.loads(done.stdout)
+    engine = report["modules"]["engine"]
+    assert "error" not in engine, engine
+    assert report["machine"]["cores"] >= 1
+    assert engine["raw_trigger_per_s"] > 0 and engine["engine_step_per_s"] > 0
+    assert 0 < engine["session_bytes"] < 4096
+    assert {r["figure"] for r in report["checks"]} == {"engine_step_ratio", "session_create_per_s", "session_bytes"}
