@@ -16,7 +16,7 @@ import logging
 import os
 import signal
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry
@@ -41,8 +41,12 @@ from gateways.sms.outbox import MtItem
 from gateways.sms.service import SmsService
 from gateways.ussd.http import add_ussd_routes
 from gateways.ussd.options import ussd_options_from_args
+from gateways.ussd.progress_redis import RedisProgressStore
 from gateways.ussd.smpp import UssdSmppGateway
 from gateways.ussd.smpp_options import ussd_smpp_options_from_args
+
+if TYPE_CHECKING:
+    from simulator.smsc import SmscSimulator
 
 log = logging.getLogger("menuflow.serve")
 
@@ -58,8 +62,9 @@ class Running:
     agi: AgiServer | None = None
     sms: SmsService | None = None
     outbox: RedisOutbox[MtItem] | None = None
+    progress: RedisProgressStore | None = None
     ussd_smpp: UssdSmppGateway | None = None
-    smsc: Any = None
+    smsc: SmscSimulator | None = None
     pushed_without_sms: int = 0
     addresses: dict[str, str] = field(default_factory=dict)
 
@@ -180,7 +185,9 @@ class Server:
             add_admin_routes(app, self.reload, os.environ.get("MENUFLOW_ADMIN_TOKEN", ""))
         if ussd:
             opts = ussd_options_from_args(args)
-            add_ussd_routes(apps[ussd], self.handle, self.push, opts)
+            shared = args.store and not str(args.store).startswith("memory")
+            run.progress = RedisProgressStore(args.store) if shared else None
+            add_ussd_routes(apps[ussd], self.handle, self.push, opts, store=run.progress)
         if ivr:
             ivr_opts = ivr_options_from_args(args)
             add_twiml_routes(apps[ivr], self.handle, ivr_opts)
@@ -210,6 +217,8 @@ class Server:
             await run.sms.close()
         if run.outbox is not None:
             await run.outbox.close()
+        if run.progress is not None:
+            await run.progress.close()
         if run.smsc is not None:
             await run.smsc.close()
         await run.engine.backend.close()

@@ -148,3 +148,27 @@ def test_workers_share_one_port(store_url: str) -> None:
             proc.kill()
         if proc.stdout is not None:
             proc.stdout.close()
+
+
+def test_africas_talking_cumulative_text_across_processes(store_url: str) -> None:
+    """The consumed prefix lives in Redis: process B strips what process A already fed the engine."""
+    a, b = _free_port(), _free_port()
+    sid = uuid.uuid4().hex
+
+    async def at(http: aiohttp.ClientSession, port: int, text: str) -> str:
+        form = {"sessionId": sid, "serviceCode": "*100#", "phoneNumber": "+8613800138000", "networkCode": "1",
+                "text": text}
+        async with http.post(f"http://127.0.0.1:{port}/ussd/at", data=form) as resp:
+            return await resp.text()
+
+    with serve("--ussd-http", f"127.0.0.1:{a}", "--store", store_url), \
+            serve("--ussd-http", f"127.0.0.1:{b}", "--store", store_url):
+
+        async def talk() -> list[str]:
+            async with aiohttp.ClientSession() as http:
+                return [await at(http, a, ""), await at(http, b, "5"), await at(http, a, "5*2"),
+                        await at(http, b, "5*2")]  # the last one is a gateway retry on the other process
+
+        first, more, points, retry = asyncio.run(talk())
+    assert first.startswith("CON 欢迎使用") and more.startswith("CON 更多服务")
+    assert points.startswith("CON 您的积分为1200分") and retry == points

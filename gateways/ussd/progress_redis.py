@@ -1,0 +1,32 @@
+"""The USSD gateway's per-session record in Redis, for ``serve --workers N``.
+
+With several processes behind one port, the next webhook call of a session may
+reach another process: it must still know which cumulative text was already
+fed to the engine and which answer a gateway retry should get again.
+"""
+
+from __future__ import annotations
+
+from engine.store.redis import connect
+from gateways.ussd.progress import SessionProgress
+
+
+class RedisProgressStore:
+    def __init__(self, url: str, *, prefix: str = "mf:ussd:") -> None:
+        self._redis = connect(url)
+        self._prefix = prefix
+
+    async def get(self, key: str) -> SessionProgress | None:
+        blob = await self._redis.get(self._prefix + key)
+        if blob is None:
+            return None
+        return SessionProgress.loads(blob if isinstance(blob, bytes) else blob.encode())
+
+    async def set(self, key: str, value: SessionProgress, ttl: float) -> None:
+        await self._redis.set(self._prefix + key, value.dumps(), px=max(1, int(ttl * 1000)))
+
+    async def delete(self, key: str) -> None:
+        await self._redis.delete(self._prefix + key)
+
+    async def close(self) -> None:
+        await self._redis.aclose()
