@@ -16,27 +16,14 @@ import re
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Protocol, TextIO
+from typing import TextIO
 
+from engine.prompts import Prompt, iter_prompts
+from gateways.cli.common import load_flows
 from gateways.ivr.prompt_audio import SynthesisError, espeak_available, synthesise
 
 FIELDS = ("flow", "state", "id", "locale", "text", "dynamic", "file")
 _SAFE_PART = re.compile(r"^[A-Za-z0-9_.-]+$")
-
-
-class PromptLike(Protocol):
-    """The engine's prompt record (engine.prompts.Prompt)."""
-
-    @property
-    def flow(self) -> str: ...
-    @property
-    def state(self) -> str: ...
-    @property
-    def id(self) -> str: ...
-    @property
-    def locale(self) -> str: ...
-    @property
-    def text(self) -> str: ...
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -64,7 +51,7 @@ def wav_path(root: Path, locale: str, prompt_id: str) -> Path | None:
     return root.joinpath(locale, *parts[:-1], parts[-1] + ".wav")
 
 
-def collect(prompts: Iterable[PromptLike], locale: str) -> list[dict[str, str]]:
+def collect(prompts: Iterable[Prompt], locale: str) -> list[dict[str, str]]:
     rows = []
     for p in prompts:
         if locale != "all" and p.locale != locale:
@@ -104,24 +91,11 @@ def write_rows(rows: list[dict[str, str]], fmt: str, out: TextIO) -> None:
     writer.writerows(rows)
 
 
-def load_prompts(flows: str) -> list[PromptLike]:
-    """Compile the flows and list their prompts (the engine's iterator)."""
-    from engine.prompts import iter_prompts  # type: ignore[import-not-found, unused-ignore]
-
-    from engine.build import load_registry
-
-    return list(iter_prompts(load_registry(flows)))
-
-
 def run(args: argparse.Namespace) -> int:
-    try:
-        prompts = load_prompts(args.flows)
-    except ImportError as exc:
-        print(f"menuflow prompts: this build cannot list prompts ({exc})", file=sys.stderr)
-        return 2
-    except Exception as exc:  # flow errors come with their own file:line:col text
-        print(f"menuflow prompts: cannot load flows from {args.flows}:\n{exc}", file=sys.stderr)
+    registry = load_flows(args.flows)
+    if registry is None:
         return 1
+    prompts = list(iter_prompts(registry))
     rows = collect(prompts, args.locale)
     status = 0
     if args.wav:
