@@ -83,6 +83,32 @@ def plan(args: argparse.Namespace) -> list[tuple[str, str, str | None]]:
     return runs
 
 
+#: The issue's named figures, flattened to the top level: (key, module, figure in that module).
+SUMMARY = (
+    ("engine_step_ratio", "engine", "engine_step_ratio"),
+    ("engine_step_per_s", "engine", "engine_step_per_s"),
+    ("raw_trigger_per_s", "engine", "raw_trigger_per_s"),
+    ("session_create_per_s", "engine", "session_create_per_s"),
+    ("session_bytes", "engine", "session_bytes"),
+    ("ussd_http_ratio", "ussd", "ussd_http_ratio"),
+    ("ussd_http_req_per_s", "ussd", "ussd_http_req_per_s"),
+    ("ussd_http_bare_req_per_s", "ussd", "ussd_http_bare_req_per_s"),
+    ("ussd_http_p99_ms", "ussd", "ussd_http_p99_ms"),
+    ("ussd_http_redis_ratio", "ussd_redis", "ussd_http_ratio"),
+    ("ussd_http_redis_req_per_s", "ussd_redis", "ussd_http_req_per_s"),
+    ("ussd_http_redis_p99_ms", "ussd_redis", "ussd_http_p99_ms"),
+    ("sms_ratio", "sms", "sms_ratio"),
+    ("sms_roundtrips_per_s", "sms", "sms_roundtrips_per_s"),
+    ("sms_raw_submit_per_s", "sms", "sms_raw_submit_per_s"),
+    ("ivr_agi_concurrent_calls", "ivr", "ivr_agi_concurrent_calls"),
+    ("ivr_agi_step_p99_ms", "ivr", "ivr_agi_step_p99_ms"),
+)
+
+
+def summary(modules: dict[str, Figures]) -> dict[str, object]:
+    return {key: modules[mod][fig] for key, mod, fig in SUMMARY if fig in modules.get(mod, {})}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
@@ -106,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = checks(modules)
     ok = all(r["ok"] for r in rows) and not any("error" in f for f in modules.values())
     if args.json:
-        print(json.dumps({"machine": machine, "modules": modules, "checks": rows, "ok": ok}))
+        print(json.dumps({**summary(modules), "machine": machine, "modules": modules, "checks": rows, "ok": ok}))
     else:
         print(table(machine, modules))
         print("all targets met" if ok else "some targets missed or modules failed")
