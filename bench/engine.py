@@ -20,6 +20,7 @@ import tracemalloc
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import msgpack
 from redis.asyncio import Redis
@@ -162,20 +163,28 @@ async def memory_session_bytes() -> tuple[float, int]:
     return used / IDLE_SESSIONS, len(msgpack.packb(dict(template, r=1)))
 
 
+def _data_memory(info: dict[str, Any]) -> int:
+    return int(info["used_memory"]) - int(info.get("mem_clients_normal", 0))
+
+
 async def redis_session_bytes(url: str) -> float:
-    """``used_memory`` growth per stored session, on a prefix deleted afterwards."""
+    """Growth of Redis memory per stored session, on a prefix deleted afterwards.
+
+    Connection buffers (``mem_clients_normal``) are left out: the client opens
+    a connection per concurrent command, and those are not session data.
+    """
     prefix = f"mfbench:{uuid.uuid4().hex[:8]}:"
     store = RedisStore(url, prefix=prefix)
     try:
         template = (await sample_session(store)).to_dict()
-        before = int((await store.redis.info("memory"))["used_memory"])
+        before = _data_memory(await store.redis.info("memory"))
         for start in range(0, REDIS_SESSIONS, 500):
             batch = [
                 store.put(Session.from_dict(dict(template, k=f"ussd:idle-{i}", m=f"86137{i:08d}", r=0)), 600)
                 for i in range(start, start + 500)
             ]
             await asyncio.gather(*batch)
-        after = int((await store.redis.info("memory"))["used_memory"])
+        after = _data_memory(await store.redis.info("memory"))
         return (after - before) / REDIS_SESSIONS
     finally:
         await clear(store.redis, prefix)

@@ -15,7 +15,7 @@ import pytest
 
 from engine.clock import ManualClock
 from engine.session import Session
-from engine.store.base import SessionBusy
+from engine.store.base import SessionBusy, StaleSession
 from engine.store.loader import open_store
 from engine.store.memory import MemoryStore
 from engine.store.redis import RedisStore
@@ -146,7 +146,7 @@ async def test_open_store_spellings(redis_url: str) -> None:
         open_store("postgres://x")
 
 
-async def test_a_burst_waits_for_connections_instead_of_failing(open_redis: Opener) -> None:
+async def test_a_burst_of_concurrent_turns_does_not_fail(open_redis: Opener) -> None:
     store = open_redis()
 
     async def dial(i: int) -> None:
@@ -192,3 +192,44 @@ async def test_the_read_made_with_the_lock_never_outlives_it(open_redis: Opener)
     async with mine.lock(KEY):
         inside = await mine.get(KEY)
     assert inside is not None and inside.rev == 2
+
+
+async def test_turn_write_leaves_with_the_release(open_redis: Opener) -> None:
+    """Inside the lock a put is read back at once and reaches Redis with the release."""
+    store = open_redis()
+    async with store.lock(KEY):
+        s = session()
+        await store.put(s, 60)
+        assert await store.redis.exists(store.session_key(KEY)) == 0  # not sent yet
+        assert await store.get(KEY) is not None  # but read back within the turn
+    assert await store.redis.exists(store.lock_key(KEY)) == 0
+    stored = await store.get(KEY)
+    assert stored is not None and stored.rev == 1
+
+
+async def test_stale_turn_write_raises_at_release_and_frees_the_lock(open_redis: Opener) -> None:
+    store, other = open_redis(), open_redis()
+    await store.put(session(), 60)
+    with pytest.raises(StaleSession):
+        async with store.lock(KEY):
+            mine = await store.get(KEY)
+            assert mine is not None
+            theirs = await other.get(KEY)  # a writer that ignored the lock
+            assert theirs is not None
+            await other.put(theirs, 60)
+            await store.put(mine, 60)
+    assert await store.redis.exists(store.lock_key(KEY)) == 0
+    stored = await store.get(KEY)
+    assert stored is not None and stored.rev == 2
+
+
+async def test_delete_inside_the_turn_then_put(open_redis: Opener) -> None:
+    store = open_redis()
+    await store.put(session(), 60)
+    async with store.lock(KEY):
+        await store.delete(KEY)
+        assert await store.get(KEY) is None
+        fresh = session()
+        await store.put(fresh, 60)
+    stored = await store.get(KEY)
+    assert stored is not None and stored.rev == 1
