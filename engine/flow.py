@@ -97,6 +97,3 @@ class CompiledFlow:
     def fire(self, session: Any, dest: str) -> None:
         """Move ``session`` along a declared edge through the shared machine."""
         self.machine.events[f"{session.state}>{dest}"].trigger(session)
-
-    def has_edge(self, src: str, dest: str) -> bool:
-        return f"{src}>{dest}" in self.machine.events

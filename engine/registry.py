@@ -52,7 +52,10 @@ class FlowRegistry:
         self.warnings: list[Diagnostic] = []
 
     def load(self) -> list[Diagnostic]:
-        """(Re)load every flow file; on any error nothing changes and FlowError is raised."""
+        """(Re)load every flow file; on any error nothing changes and FlowError is raised.
+
+        Returns warnings about the reload itself (a changed flow that kept its version).
+        """
         compiled: list[CompiledFlow] = []
         diags: list[Diagnostic] = []
         for path in flow_files(self.paths):
@@ -65,8 +68,19 @@ class FlowRegistry:
         diags.extend(self._cross_check(compiled))
         if diags:
             raise FlowError(diags)
+        warnings = [w for w in map(self._unbumped, compiled) if w is not None]
         self.install(compiled)
-        return diags
+        return warnings
+
+    def _unbumped(self, flow: CompiledFlow) -> Diagnostic | None:
+        """A changed file that kept its version: live sessions on that version see the new content."""
+        old = self.versions.get(flow.id, {}).get(flow.version)
+        if old is None or old.digest == flow.digest:
+            return None
+        line, col = locate(flow.positions, ("version",))
+        return Diagnostic(flow.file, line, col, "warning", ("version",),
+                          f"flow '{flow.id}' changed but is still version {flow.version}: live sessions on it "
+                          "switch to the new content; bump `version:` to keep them on the old one")
 
     def _cross_check(self, flows: list[CompiledFlow]) -> list[Diagnostic]:
         out: list[Diagnostic] = []

@@ -27,6 +27,7 @@ from engine.diagnostics import FlowError
 from engine.registry import flow_files
 from engine.runtime import Engine
 from engine.store.loader import open_store
+from engine.store.memory import MemoryStore
 from engine.store.redis_outbox import RedisOutbox
 from engine.types import Inbound, Reply
 from gateways.admin import add_admin_routes
@@ -102,11 +103,13 @@ class Server:
         """Load new flow versions; live sessions keep theirs. Returns problems (empty = ok)."""
         assert self.running is not None
         try:
-            self.running.engine.registry.load()
+            warnings = self.running.engine.registry.load()
         except FlowError as exc:
             for d in exc.diagnostics:
                 log.error("reload refused: %s", d)
             return [str(d) for d in exc.diagnostics]
+        for w in warnings:
+            log.warning("%s", w)
         versions = {fid: f.version for fid, f in self.running.engine.registry.current.items()}
         log.info("flows reloaded: %s", versions)
         return []
@@ -119,6 +122,14 @@ class Server:
         changed = bool(self._mtimes) and mtimes != self._mtimes
         self._mtimes = mtimes
         return changed
+
+    async def _purge(self, store: MemoryStore, interval: float = 30.0) -> None:
+        """Abandoned in-memory sessions are dropped on read only; sweep the rest now and then."""
+        while True:
+            await asyncio.sleep(interval)
+            dropped = store.purge()
+            if dropped:
+                log.debug("dropped %d expired sessions", dropped)
 
     async def _watch(self, interval: float) -> None:
         self._scan()
@@ -235,10 +246,12 @@ class Server:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         loop.add_signal_handler(signal.SIGHUP, self.reload)
-        watcher = asyncio.create_task(self._watch(self.args.watch)) if self.args.watch else None
+        tasks = [asyncio.create_task(self._watch(self.args.watch))] if self.args.watch else []
+        if isinstance(run.engine.store, MemoryStore):
+            tasks.append(asyncio.create_task(self._purge(run.engine.store)))
         try:
             await stop.wait()
         finally:
-            if watcher is not None:
-                watcher.cancel()
+            for task in tasks:
+                task.cancel()
             await self.stop()

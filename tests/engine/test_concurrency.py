@@ -30,3 +30,12 @@ async def test_many_sessions_in_parallel() -> None:
     await asyncio.gather(*(p.dial() for p in phones))
     replies = await asyncio.gather(*(p.send("1") for p in phones))
     assert all("50.00" in r.text for r in replies)
+
+
+async def test_memory_store_purges_abandoned_sessions() -> None:
+    engine, clock, _ = engine_for("flows")
+    for i in range(3):
+        await Phone(engine, "ussd", call=f"gone{i}").dial()
+    clock.advance(181)  # past the USSD session lifetime
+    assert engine.store.purge() == 3  # type: ignore[attr-defined]
+    assert len(engine.store) == 0  # type: ignore[arg-type]

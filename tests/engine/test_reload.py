@@ -59,3 +59,13 @@ async def test_session_of_unloaded_version_moves_to_current(tmp_path: Path) -> N
     write_flow(tmp_path, V.format(v=2), "r.yaml")
     engine.registry.load()
     assert (await phone.send("1")).text == "结束于版本2"
+
+
+async def test_changed_flow_without_version_bump_is_reported(tmp_path: Path) -> None:
+    write_flow(tmp_path, V.format(v=1), "r.yaml")
+    engine, _, _ = engine_for(str(tmp_path))
+    assert engine.registry.load() == []  # same content: nothing to say
+    write_flow(tmp_path, V.format(v=1).replace("结束于版本1", "改过了"), "r.yaml")
+    [warning] = engine.registry.load()
+    assert str(warning).endswith("warning: version: flow 'r' changed but is still version 1: live sessions on it "
+                                 "switch to the new content; bump `version:` to keep them on the old one")
