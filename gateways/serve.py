@@ -143,7 +143,8 @@ class Server:
         args = self.args
         clock = SystemClock()
         store = open_store(args.store, clock)
-        ttl = {"ussd": args.ussd_session_timeout}  # the gateway and the engine forget a dialog together
+        # the USSD gateway and the engine forget a dialog together
+        ttl = {"ussd": args.ussd_session_timeout, "sms": args.sms_session_timeout}
         engine = build_engine(args.flows, args.backend, store, clock, call_timeout=args.backend_timeout, ttl=ttl)
         engine.observers.append(EngineMetrics(self.metrics))
         run = self.running = Running(engine)
