@@ -128,7 +128,7 @@ async def _measure(seconds: float, handler_factory: Callable[[], Handler], smsc_
         await smsc.close()
     raw, rate = max(raws), max(rates)
     return {"sms_ratio": round(rate / raw, 3), "sms_roundtrips_per_s": round(rate, 1),
-            "sms_raw_submit_per_s": round(raw, 1)}
+            "sms_raw_submit_per_s": round(raw, 1), "targets": {"sms_ratio": [">=", 0.4]}}
 
 
 def run(seconds: float = 10.0, handler_factory: Callable[[], Handler] | None = None,
