@@ -43,27 +43,12 @@ from engine.store.base import SessionBusy, StaleSession
 
 log = logging.getLogger(__name__)
 
-# KEYS[1] session hash; ARGV: expected rev, new rev, now, deadline, blob, ttl ms.
-# A missing or logically expired session counts as revision 0.
-_PUT = """
-local cur = redis.call('HMGET', KEYS[1], 'r', 'e')
-local stored = 0
-if cur[1] and cur[2] and tonumber(cur[2]) > tonumber(ARGV[3]) then
-  stored = tonumber(cur[1])
-end
-if stored ~= tonumber(ARGV[1]) then
-  return {0, stored}
-end
-redis.call('HSET', KEYS[1], 'r', ARGV[2], 'e', ARGV[4], 'd', ARGV[5])
-redis.call('PEXPIRE', KEYS[1], ARGV[6])
-return {1, tonumber(ARGV[2])}
-"""
-
-
-# KEYS[1] session hash, KEYS[2] lock; ARGV: token, op ('put'|'replace'|'del'), then
-# _PUT's ARGV. The turn's last write and the lock release in one round trip: a put
-# is checked like _PUT; 'replace' (a delete then a new session, in one turn) is not;
-# the lock is released only if the token is still ours.
+# KEYS[1] session hash, KEYS[2] lock; ARGV: token, op ('put'|'replace'|'del'), expected
+# rev, new rev, now, deadline, blob, ttl ms. Every write, and at the end of a turn the
+# lock release in the same round trip. A put succeeds only if Redis still holds the
+# expected revision (a missing or logically expired session counts as 0); 'replace'
+# (a delete then a new session, in one turn) is not checked; the lock is released
+# only if the token is still ours (an empty token never matches: no release).
 _COMMIT = """
 local result = {1, 0}
 if ARGV[2] == 'replace' then
@@ -183,7 +168,6 @@ class RedisStore:
         self.lock_timeout = lock_timeout
         self._wait_timeout = lock_timeout + 1.0 if wait_timeout is None else wait_timeout
         self._poll = poll
-        self._put = self._redis.register_script(_PUT)
         self._commit = self._redis.register_script(_COMMIT)
         #: Writes made while holding a key's lock, sent with the release (see ``_remote``).
         self._pending: dict[str, tuple[str, list[Any], bytes | None]] = {}
@@ -242,9 +226,10 @@ class RedisStore:
         session.rev = expected + 1
         try:
             blob = msgpack.packb(session.to_dict())
-            args: list[Any] = [expected, session.rev, repr(now), repr(now + ttl), blob]
+            args: list[Any] = [b"", "put", expected, session.rev, repr(now), repr(now + ttl), blob]
             args.append(max(1, math.ceil(ttl * 1000)))
-            ok, stored = await self._put(keys=[self.session_key(session.key)], args=args)
+            keys = [self.session_key(session.key), self.lock_key(session.key)]
+            ok, stored, _ = await self._commit(keys=keys, args=args)
         except BaseException:
             session.rev = expected
             raise
