@@ -45,6 +45,7 @@ from gateways.ussd.options import ussd_options_from_args
 from gateways.ussd.progress_redis import RedisProgressStore
 from gateways.ussd.smpp import UssdSmppGateway
 from gateways.ussd.smpp_options import ussd_smpp_options_from_args
+from gateways.webhook_auth import is_loopback, token_guard
 
 if TYPE_CHECKING:
     from simulator.smsc import SmscSimulator
@@ -195,6 +196,10 @@ class Server:
         for addr in {a for a in (ussd, ivr, args.metrics) if a}:
             app = apps[addr] = create_http_app(max_body=args.http_max_body, registry=self.metrics)
             add_admin_routes(app, self.reload, os.environ.get("MENUFLOW_ADMIN_TOKEN", ""))
+        self._check_exposure(ussd, ivr)
+        ussd_token = os.environ.get("MENUFLOW_USSD_WEBHOOK_TOKEN", "")
+        if ussd and ussd_token:
+            apps[ussd].middlewares.append(token_guard("/ussd", ussd_token))
         if ussd:
             opts = ussd_options_from_args(args)
             shared = args.store and not str(args.store).startswith("memory")
@@ -214,6 +219,19 @@ class Server:
             what = [n for n, a in (("ussd", ussd), ("ivr", ivr), ("metrics", args.metrics)) if a == (host, port)]
             for name in what:
                 run.addresses[name] = f"http://{host}:{bound}"
+
+    def _check_exposure(self, ussd: tuple[str, int] | None, ivr: tuple[str, int] | None) -> None:
+        """Webhooks beyond loopback need a token (or a trusted network, said explicitly)."""
+        if self.args.allow_unauthenticated:
+            return
+        ivr_secret = os.environ.get("MENUFLOW_IVR_WEBHOOK_TOKEN") or os.environ.get("MENUFLOW_TWILIO_AUTH_TOKEN")
+        if ussd and not is_loopback(ussd[0]) and not os.environ.get("MENUFLOW_USSD_WEBHOOK_TOKEN"):
+            raise ValueError(f"--ussd-http {ussd[0]}:{ussd[1]} is reachable beyond loopback: set "
+                             "MENUFLOW_USSD_WEBHOOK_TOKEN (callers add ?token=...) or pass --allow-unauthenticated")
+        if ivr and not is_loopback(ivr[0]) and not ivr_secret:
+            raise ValueError(f"--ivr-http {ivr[0]}:{ivr[1]} is reachable beyond loopback: set "
+                             "MENUFLOW_IVR_WEBHOOK_TOKEN or MENUFLOW_TWILIO_AUTH_TOKEN, "
+                             "or pass --allow-unauthenticated")
 
     async def stop(self) -> None:
         run = self.running

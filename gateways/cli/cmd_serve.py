@@ -36,6 +36,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="serve /ivr/twiml and /ivr/vxml (may equal --ussd-http)")
     g.add_argument("--metrics", type=parse_host_port, metavar="HOST:PORT",
                    help="serve /metrics, /healthz and /admin/reload on their own address")
+    g.add_argument("--allow-unauthenticated", action="store_true",
+                   help="expose webhooks beyond loopback without a token (a trusted network checks callers)")
     g.add_argument("--log-level", default="INFO")
     g.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
     add_smpp_arguments(p)
