@@ -26,6 +26,7 @@ from engine.clock import SystemClock
 from engine.diagnostics import FlowError
 from engine.registry import flow_files
 from engine.runtime import Engine
+from engine.shared_state import SharedState, open_shared_state
 from engine.store.loader import open_store
 from engine.store.memory import MemoryStore
 from engine.store.redis_outbox import RedisOutbox
@@ -65,6 +66,7 @@ class Running:
     sms: SmsService | None = None
     outbox: RedisOutbox[MtItem] | None = None
     progress: RedisProgressStore | None = None
+    shared: SharedState | None = None
     ussd_smpp: UssdSmppGateway | None = None
     smsc: SmscSimulator | None = None
     pushed_without_sms: int = 0
@@ -178,7 +180,8 @@ class Server:
             if args.store and not str(args.store).startswith("memory"):
                 # MTs queued by a dying process are sent by another (the store is shared)
                 run.outbox = RedisOutbox(args.store, MtItem)
-            run.sms = SmsService(self.handle, opts, outbox=run.outbox, ussd_handler=hook)
+            run.shared = open_shared_state(args.store)
+            run.sms = SmsService(self.handle, opts, outbox=run.outbox, ussd_handler=hook, shared=run.shared)
             await run.sms.start()
             run.addresses["sms"] = f"bound to {opts.host}:{opts.port} as short code {opts.shortcode}"
             if same_bind and run.ussd_smpp is not None:
@@ -249,6 +252,8 @@ class Server:
             await run.outbox.close()
         if run.progress is not None:
             await run.progress.close()
+        if run.shared is not None:
+            await run.shared.close()
         if run.smsc is not None:
             await run.smsc.close()
         await run.engine.backend.close()

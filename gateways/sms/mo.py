@@ -126,6 +126,7 @@ class MoIntake:
         dest = str(f.get("destination_addr", ""))
         if self._is_redelivery(pdu, source, dest, body):
             return Accepted(ESME_ROK, duplicate=True)
+        ref = self._reference(pdu, source, dest, body)
         self.reassembler.expire()
         whole = self.reassembler.add(f"{source}>{dest}", info, text)
         if whole is None:
@@ -133,16 +134,25 @@ class MoIntake:
         msisdn = normalise_msisdn(source, int(f.get("source_addr_ton") or 0), self.opts.country_code)
         inbound = Inbound(
             channel="sms", msisdn=msisdn, text=whole, session_key=msisdn, service_code=dest,
-            received_at=self.clock.now(), meta={"data_coding": dc, "smpp_source": source},
+            received_at=self.clock.now(), meta={"data_coding": dc, "smpp_source": source, "mo_ref": ref},
         )
         return Accepted(ESME_ROK, inbound=inbound)
 
-    def _is_redelivery(self, pdu: Pdu, source: str, dest: str, body: bytes) -> bool:
+    @staticmethod
+    def _fingerprint(pdu: Pdu, source: str, dest: str, body: bytes) -> str:
         f = pdu.fields
         digest = hashlib.blake2b(body, digest_size=12).hexdigest()
         sar = (f.get("sar_msg_ref_num"), f.get("sar_segment_seqnum"))
-        fp = f"{source}>{dest}|{f.get('esm_class')}|{f.get('data_coding')}|{sar}|{digest}"
-        umr = f.get("user_message_reference")
+        return f"{source}>{dest}|{f.get('esm_class')}|{f.get('data_coding')}|{sar}|{digest}"
+
+    def _reference(self, pdu: Pdu, source: str, dest: str, body: bytes) -> str | None:
+        """The MO's identity for a redelivery check across processes (needs a reference)."""
+        umr = pdu.fields.get("user_message_reference")
+        return None if umr is None else f"{umr}|{self._fingerprint(pdu, source, dest, body)}"
+
+    def _is_redelivery(self, pdu: Pdu, source: str, dest: str, body: bytes) -> bool:
+        fp = self._fingerprint(pdu, source, dest, body)
+        umr = pdu.fields.get("user_message_reference")
         if umr is not None and self._refs.seen(f"{umr}|{fp}"):
             return True
         now = self.clock.now()

@@ -53,6 +53,10 @@ class SmppOptions:
     reassembly_timeout: float = 120.0
     #: Prepended to national numbers so every msisdn is E.164 digits; "" disables.
     country_code: str = "86"
+    #: MOs per subscriber per minute that are answered, counted across processes
+    #: when the store is shared; the rest are dropped (a flood, a loop between
+    #: two robots). 0 means no limit.
+    rate_limit: int = 0
 
     def __post_init__(self) -> None:
         checks = {
@@ -64,6 +68,7 @@ class SmppOptions:
             "max_retries": self.max_retries >= 1,
             "retry_backoff": 0 < self.retry_backoff <= self.retry_backoff_max,
             "dedupe_ttl": self.dedupe_ttl >= 0,
+            "rate_limit": self.rate_limit >= 0,
             "reassembly_timeout": self.reassembly_timeout > 0,
             "enquire_link": self.enquire_link > 0,
             "resp_timeout": self.resp_timeout > 0,
@@ -108,6 +113,7 @@ _FLAGS: dict[str, tuple[type, str, str]] = {
     "dedupe_ttl": (float, "SECONDS", "how long a re-delivered MO is recognised (default %(default)s)"),
     "reassembly_timeout": (float, "SECONDS", "wait for missing parts of a long MO (default %(default)s)"),
     "country_code": (str, "CC", "prepended to national numbers, '' = none (default %(default)s)"),
+    "rate_limit": (int, "N", "MOs per subscriber per minute answered, 0 = no limit (default %(default)s)"),
 }
 
 

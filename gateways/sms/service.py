@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.clock import Clock, SystemClock
+from engine.shared_state import MemorySharedState, SharedState
 from engine.types import Handler, Inbound, Reply
 from gateways.sms.codec import CodecError, encode_text
 from gateways.sms.esme import Esme
@@ -41,6 +42,7 @@ class SmsStats:
     mo_rejected: int = 0
     mo_failed: int = 0
     mo_incomplete: int = 0
+    mo_throttled: int = 0
     receipts: int = 0
     mt_queued: int = 0
     mt_sent: int = 0
@@ -61,11 +63,14 @@ class SmsService:
         *,
         outbox: Outbox | None = None,
         ussd_handler: UssdHandler | None = None,
+        shared: SharedState | None = None,
     ) -> None:
         self.handler = handler
         self.opts = opts
         self.clock = clock or SystemClock()
         self.ussd_handler = ussd_handler
+        #: Redelivery marks and rate counters; in Redis they are seen by every process's bind.
+        self.shared: SharedState = shared or MemorySharedState(self.clock)
         self.intake = MoIntake(opts, self.clock)
         self.tracker = MtTracker()
         self.esme = Esme(opts, self._on_message, on_lost=self.intake.link_lost)
@@ -177,8 +182,33 @@ class SmsService:
         link.respond(pdu)
         self._spawn(self.ussd_handler(dict(pdu.fields)))
 
+    async def _admit(self, inbound: Inbound) -> bool:
+        """Cross-process checks: a redelivery another bind already took, a subscriber over the rate.
+
+        If the shared state cannot be reached the MO is answered: a subscriber
+        is not left without a reply because Redis is down.
+        """
+        try:
+            return await self._shared_checks(inbound)
+        except Exception as exc:
+            log.warning("MO checks skipped for %s: %s", inbound.msisdn, type(exc).__name__)
+            return True
+
+    async def _shared_checks(self, inbound: Inbound) -> bool:
+        ref = inbound.meta.get("mo_ref")
+        if ref and not await self.shared.first_seen(f"mo:{ref}", self.opts.dedupe_ttl):
+            self._stats.mo_duplicates += 1
+            return False
+        if self.opts.rate_limit and await self.shared.hit(f"mo:{inbound.msisdn}", 60.0) > self.opts.rate_limit:
+            self._stats.mo_throttled += 1
+            log.warning("MO from %s dropped: over %d per minute", inbound.msisdn, self.opts.rate_limit)
+            return False
+        return True
+
     async def _answer(self, inbound: Inbound) -> None:
         try:
+            if not await self._admit(inbound):
+                return
             replies = await self.handler(inbound)
         except Exception:
             self._stats.mo_failed += 1
