@@ -193,7 +193,8 @@ class TurnCore:
         s = self.session
         if node.kind == "menu":
             audio = prompt_id(self.flow, node, s.channel, s.locale)
-            self.say(render_menu(self.flow, node, s.channel, s.locale, self.ctx()), audio)
+            ctx = {} if node.static else self.ctx()  # a static menu is rendered once per version
+            self.say(render_menu(self.flow, node, s.channel, s.locale, ctx), audio)
             self.wait = _menu_wait(self.flow, node, s.channel)
         elif node.kind == "input":
             st = node.spec
