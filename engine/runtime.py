@@ -179,8 +179,9 @@ class Engine:
         turn = Turn(self, session, flow, now)
         if prefix:
             turn.say(prefix)
-        self.emit(EngineEvent("session", session.key, session.channel, flow.id, flow.version, flow.spec.entry,
-                              {"msisdn": session.msisdn}))
+        if self.observers:
+            self.emit(EngineEvent("session", session.key, session.channel, flow.id, flow.version, flow.spec.entry,
+                                  {"msisdn": session.msisdn}))
         target = route.state or flow.spec.entry
         if target != flow.spec.entry:
             flow.machine.set_state(target, model=session)
@@ -188,8 +189,9 @@ class Engine:
         for digit in route.path:
             if turn.ended or turn.wait is None:
                 break
-            turn.out.clear()
+            turn.out.clear()  # a shortcut shows only where it lands
             turn.audio.clear()
+            turn.recorded = True
             await turn.feed(digit)
         return await self._finish(inbound, turn)
 
