@@ -8,30 +8,20 @@ endpoint refuses non-loopback callers outright.
 from __future__ import annotations
 
 import hmac
-import ipaddress
-import logging
 from collections.abc import Callable
 
 from aiohttp import web
 
-log = logging.getLogger("menuflow.admin")
+from gateways.webhook_auth import is_loopback
 
 Reload = Callable[[], list[str]]
-
-
-def _loopback(request: web.Request) -> bool:
-    peer = request.remote or ""
-    try:
-        return ipaddress.ip_address(peer).is_loopback
-    except ValueError:
-        return False
 
 
 def authorised(request: web.Request, token: str) -> bool:
     if token:
         given = request.headers.get("Authorization", "")
         return hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
-    return _loopback(request)
+    return is_loopback(request.remote or "")
 
 
 def add_admin_routes(app: web.Application, reload: Reload, token: str) -> None:
