@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import math
 import secrets
@@ -172,6 +173,9 @@ class RedisStore:
         #: Writes made while holding a key's lock, sent with the release (see ``_remote``).
         self._pending: dict[str, tuple[str, list[Any], bytes | None]] = {}
         self._held: set[str] = set()
+        #: Lock tokens need only be unique among holders: one random base per store, then a counter.
+        self._token_base = secrets.token_hex(8) + ":"
+        self._tokens = itertools.count()
         self.acquire_script = self._redis.register_script(_ACQUIRE)
         #: Session fields read while taking the lock, for the holder's first get().
         self._fetched: dict[str, tuple[Any, Any]] = {}
@@ -255,11 +259,14 @@ class RedisStore:
             local = self._local[key] = asyncio.Lock()
         self._waiters[key] = self._waiters.get(key, 0) + 1
         try:
-            try:
-                async with asyncio.timeout_at(give_up):
-                    await local.acquire()
-            except TimeoutError:
-                raise SessionBusy(f"{key}: still locked in this process") from None
+            if local.locked():  # only a queue behind another input of this session pays for a timer
+                try:
+                    async with asyncio.timeout_at(give_up):
+                        await local.acquire()
+                except TimeoutError:
+                    raise SessionBusy(f"{key}: still locked in this process") from None
+            else:
+                await local.acquire()
             try:
                 async with self._remote(key, give_up - loop.time()):
                     yield
@@ -283,9 +290,14 @@ class RedisStore:
             blocking_timeout=max(0.0, wait),
             thread_local=False,
         )
-        token = secrets.token_hex(16).encode()
+        token = f"{self._token_base}{next(self._tokens)}".encode()
         try:
-            acquired = await lock.acquire(token=token)
+            # Uncontended, one try is enough; the library's loop (polling, deadline) is for the rest.
+            acquired = await lock.do_acquire(token)
+            if acquired:
+                lock.local.token = token
+            else:
+                acquired = await lock.acquire(token=token)
         except BaseException:
             # Cancelled mid-SET: the lock may be ours in Redis; don't leave it to expire.
             with contextlib.suppress(Exception):
