@@ -63,8 +63,10 @@ class Running:
     engine: Engine
     runners: list[web.AppRunner] = field(default_factory=list)
     agi: AgiServer | None = None
+    #: The first SMPP bind (USSD on the same bind uses it); ``binds`` holds all of them.
     sms: SmsService | None = None
-    outbox: RedisOutbox[MtItem] | None = None
+    binds: list[SmsService] = field(default_factory=list)
+    outboxes: list[RedisOutbox[MtItem]] = field(default_factory=list)
     progress: RedisProgressStore | None = None
     shared: SharedState | None = None
     ussd_smpp: UssdSmppGateway | None = None
@@ -79,13 +81,15 @@ class Server:
         self.metrics = CollectorRegistry()
         self.running: Running | None = None
         self._mtimes: dict[str, float] = {}
+        self._next_bind = 0
 
     # -- handler wiring ------------------------------------------------------------
     async def push(self, reply: Reply) -> None:
         run = self.running
         assert run is not None
-        if run.sms is not None:
-            await run.sms.send(reply)
+        if run.binds:
+            self._next_bind = (self._next_bind + 1) % len(run.binds)
+            await run.binds[self._next_bind].send(reply)
             return
         run.pushed_without_sms += 1
         log.info("SMS push to %s not sent (%d chars): no --smpp bind configured", reply.msisdn, len(reply.text))
@@ -177,13 +181,22 @@ class Server:
         same_bind = run.ussd_smpp is not None and ussd_opts is not None and ussd_opts.same_bind
         if opts is not None:
             hook = run.ussd_smpp.handle if same_bind and run.ussd_smpp is not None else None
-            if args.store and not str(args.store).startswith("memory"):
-                # MTs queued by a dying process are sent by another (the store is shared)
-                run.outbox = RedisOutbox(args.store, MtItem)
+            if args.smpp_binds < 1:
+                raise ValueError(f"--smpp-binds must be at least 1, got {args.smpp_binds}")
             run.shared = open_shared_state(args.store)
-            run.sms = SmsService(self.handle, opts, outbox=run.outbox, ussd_handler=hook, shared=run.shared)
-            await run.sms.start()
-            run.addresses["sms"] = f"bound to {opts.host}:{opts.port} as short code {opts.shortcode}"
+            for i in range(args.smpp_binds):
+                outbox = None
+                if args.store and not str(args.store).startswith("memory"):
+                    # MTs queued by a dying process are sent by another (the store is shared)
+                    outbox = RedisOutbox(args.store, MtItem)
+                    run.outboxes.append(outbox)
+                service = SmsService(self.handle, opts, outbox=outbox, ussd_handler=hook if i == 0 else None,
+                                     shared=run.shared)
+                await service.start()
+                run.binds.append(service)
+            run.sms = run.binds[0]
+            binds = f"{args.smpp_binds} binds" if args.smpp_binds > 1 else "bound"
+            run.addresses["sms"] = f"{binds} to {opts.host}:{opts.port} as short code {opts.shortcode}"
             if same_bind and run.ussd_smpp is not None:
                 run.ussd_smpp.attach(run.sms.submit_fields)
         elif same_bind:
@@ -246,10 +259,10 @@ class Server:
             await runner.cleanup()
         if run.ussd_smpp is not None:
             await run.ussd_smpp.close()
-        if run.sms is not None:
-            await run.sms.close()
-        if run.outbox is not None:
-            await run.outbox.close()
+        for service in run.binds:
+            await service.close()
+        for outbox in run.outboxes:
+            await outbox.close()
         if run.progress is not None:
             await run.progress.close()
         if run.shared is not None:

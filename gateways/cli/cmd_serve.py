@@ -28,6 +28,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     g.add_argument("--demo", action="store_true",
                    help="embedded SMSC simulator + USSD/IVR HTTP on 127.0.0.1:8080 + FastAGI on 127.0.0.1:4573")
     g.add_argument("--workers", type=int, default=1, help="processes sharing the listeners (needs --store redis)")
+    g.add_argument("--smpp-binds", type=int, default=1, metavar="N",
+                   help="SMPP binds this process opens (each with its own outbox sender; default 1)")
     g.add_argument("--sms-session-timeout", type=float, default=600.0, metavar="SECONDS",
                    help="how long an SMS menu conversation waits for the next reply (600)")
     g.add_argument("--watch", type=float, default=0.0, metavar="SECONDS",

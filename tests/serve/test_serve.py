@@ -137,3 +137,23 @@ def test_serve_process_public_contract_and_clean_shutdown(tmp_path: Path) -> Non
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+async def test_several_binds_in_one_process() -> None:
+    async with SmscSimulator(credentials=CREDS) as smsc:
+        args = parser().parse_args([
+            "serve", "--smpp", f"127.0.0.1:{smsc.port}", "--smpp-system-id", "menuflow", "--smpp-password", "secret",
+            "--smpp-binds", "3",
+        ])
+        server = Server(args)
+        run = await server.start()
+        try:
+            for service in run.binds:
+                await service.wait_bound(5)
+            assert smsc.bound_sessions == 3
+            for i in range(6):
+                await smsc.deliver(f"86138001380{i:02d}", "10086", "YE")
+            messages = await smsc.wait_messages(6)
+            assert sorted(m.destination for m in messages) == [f"86138001380{i:02d}" for i in range(6)]
+        finally:
+            await server.stop()
