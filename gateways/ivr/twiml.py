@@ -17,13 +17,12 @@ Route parameters ride in the webhook URL: ``/ivr/twiml?service=10086&lang=en``.
 from __future__ import annotations
 
 import math
-import time
 import xml.etree.ElementTree as ET
 from collections import OrderedDict
 
 from aiohttp import web
 
-from engine.clock import Clock
+from engine.clock import Clock, SystemClock
 from engine.types import Event, Handler, Inbound, Reply
 from gateways.ivr.options import IvrOptions, map_locale, normalise_msisdn, service_from_number
 from gateways.ivr.webhook import (
@@ -108,11 +107,8 @@ class TwimlWebhook:
     def __init__(self, handler: Handler, opts: IvrOptions, clock: Clock | None) -> None:
         self._handler = handler
         self._opts = opts
-        self._clock = clock
+        self._clock = clock or SystemClock()
         self._open: OrderedDict[str, None] = OrderedDict()
-
-    def _now(self) -> float:
-        return self._clock.now() if self._clock else time.time()
 
     async def handle(self, request: web.Request) -> web.Response:
         try:
@@ -131,7 +127,7 @@ class TwimlWebhook:
 
         def inbound(event: Event, msisdn: str, text: str = "") -> Inbound:
             return Inbound(channel="ivr", msisdn=msisdn, text=text, event=event, session_key=sid,
-                           service_code=service, received_at=self._now(),
+                           service_code=service, received_at=self._clock.now(),
                            locale=map_locale(keep.get("lang")))
 
         if status in ENDED:

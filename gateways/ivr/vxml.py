@@ -18,13 +18,12 @@ Menus use an inline SRGS DTMF grammar (keys 0-9 and ``*``); number entries use
 
 from __future__ import annotations
 
-import time
 import uuid
 import xml.etree.ElementTree as ET
 
 from aiohttp import web
 
-from engine.clock import Clock
+from engine.clock import Clock, SystemClock
 from engine.types import Event, Handler, Inbound, Reply, Wait
 from gateways.ivr.options import IvrOptions, map_locale, normalise_msisdn, service_from_number
 from gateways.ivr.webhook import (
@@ -143,7 +142,7 @@ class VxmlWebhook:
     def __init__(self, handler: Handler, opts: IvrOptions, clock: Clock | None) -> None:
         self._handler = handler
         self._opts = opts
-        self._clock = clock
+        self._clock = clock or SystemClock()
 
     async def handle(self, request: web.Request) -> web.Response:
         try:
@@ -173,7 +172,7 @@ class VxmlWebhook:
         inbound = Inbound(
             channel="ivr", msisdn=msisdn, text=digits if event == "input" else "", event=event,
             session_key=sid, service_code=keep.get("service") or called or self._opts.default_service,
-            received_at=self._clock.now() if self._clock else time.time(),
+            received_at=self._clock.now(),
             locale=map_locale(keep.get("lang")), meta={"nomatch": True} if step == "nomatch" else {},
         )
         if event == "end":
