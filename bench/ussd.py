@@ -44,6 +44,7 @@ from engine.store.redis import RedisStore
 from engine.types import Handler, Reply
 from gateways.http_app import create_http_app, start_http
 from gateways.ussd import UssdOptions, add_ussd_routes
+from gateways.ussd.progress_redis import RedisProgressStore
 
 CONNECTIONS = 32
 WARMUP = 0.5
@@ -71,6 +72,15 @@ class _Engines:
         self.spec = store
         self.prefix = f"mfbench-ussd:{uuid.uuid4().hex[:8]}:"
         self.stores: list[SessionStore] = []
+        self.progresses: list[RedisProgressStore] = []
+
+    def progress(self) -> RedisProgressStore | None:
+        """On Redis, the gateway's per-session records live there too, as ``serve --store redis://`` has them."""
+        if self.spec == "memory":
+            return None
+        progress = RedisProgressStore(self.spec, prefix=self.prefix + "ussd:")
+        self.progresses.append(progress)
+        return progress
 
     def handler(self, flows: str) -> Handler:
         store = open_store(None) if self.spec == "memory" else RedisStore(self.spec, prefix=self.prefix)
@@ -78,6 +88,8 @@ class _Engines:
         return build_engine(str(ROOT / flows), "demo", store=store).handle
 
     async def close(self) -> None:
+        for progress in self.progresses:
+            await progress.close()
         for store in self.stores:
             if isinstance(store, RedisStore):
                 keys = [k async for k in store.redis.scan_iter(match=self.prefix + "*", count=1000)]
@@ -94,7 +106,7 @@ async def _measure(seconds: float, store: str, factory: HandlerFactory | None) -
 
     def gateway(handler: Handler) -> web.Application:
         app = create_http_app()
-        add_ussd_routes(app, handler, push, UssdOptions(dialects=("at",)))
+        add_ussd_routes(app, handler, push, UssdOptions(dialects=("at",)), store=engines.progress())
         return app
 
     engines = _Engines(store)

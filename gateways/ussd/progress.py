@@ -12,7 +12,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Protocol
 
 from engine.clock import Clock, SystemClock
@@ -35,7 +35,17 @@ class SessionProgress:
     locale: str
 
     def dumps(self) -> bytes:
-        return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":")).encode()
+        # Spelled out: ``dataclasses.asdict`` deep-copies every field, a tenth of a Redis-backed request.
+        fields = {
+            "msisdn": self.msisdn,
+            "service_code": self.service_code,
+            "consumed": self.consumed,
+            "retry_key": self.retry_key,
+            "text": self.text,
+            "more": self.more,
+            "locale": self.locale,
+        }
+        return json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode()
 
     @classmethod
     def loads(cls, blob: bytes) -> SessionProgress:

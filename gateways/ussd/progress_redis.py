@@ -2,31 +2,35 @@
 
 With several processes behind one port, the next webhook call of a session may
 reach another process: it must still know which cumulative text was already
-fed to the engine and which answer a gateway retry should get again.
+fed to the engine and which answer a gateway retry should get again. Its
+commands share one ``AutoPipeline`` with other concurrent requests.
 """
 
 from __future__ import annotations
 
 from engine.store.redis import connect
+from engine.store.redis_pipe import AutoPipeline
 from gateways.ussd.progress import SessionProgress
 
 
 class RedisProgressStore:
     def __init__(self, url: str, *, prefix: str = "mf:ussd:") -> None:
         self._redis = connect(url)
+        self._pipe = AutoPipeline(self._redis)
         self._prefix = prefix
 
     async def get(self, key: str) -> SessionProgress | None:
-        blob = await self._redis.get(self._prefix + key)
+        blob = await self._pipe.execute("GET", self._prefix + key)
         if blob is None:
             return None
         return SessionProgress.loads(blob if isinstance(blob, bytes) else blob.encode())
 
     async def set(self, key: str, value: SessionProgress, ttl: float) -> None:
-        await self._redis.set(self._prefix + key, value.dumps(), px=max(1, int(ttl * 1000)))
+        await self._pipe.execute("SET", self._prefix + key, value.dumps(), "PX", max(1, int(ttl * 1000)))
 
     async def delete(self, key: str) -> None:
-        await self._redis.delete(self._prefix + key)
+        await self._pipe.execute("DEL", self._prefix + key)
 
     async def close(self) -> None:
+        await self._pipe.close()
         await self._redis.aclose()
