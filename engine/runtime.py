@@ -210,7 +210,7 @@ class Engine:
             await turn.noinput()
             return await self._finish(inbound, turn)
         text = inbound.text.strip()
-        if await self._paging(turn, text):
+        if self._paging(turn, text):
             return await self._finish(inbound, turn, paged=True)
         node = turn.node
         nav = flow.nav[session.channel]
@@ -251,7 +251,7 @@ class Engine:
             return "******"
         return text
 
-    async def _paging(self, turn: Turn, text: str) -> bool:
+    def _paging(self, turn: Turn, text: str) -> bool:
         s = turn.session
         pages = s.vars.get(PAGES)
         if not pages:

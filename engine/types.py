@@ -20,9 +20,14 @@ CHANNELS: tuple[Channel, ...] = ("sms", "ussd", "ivr")
 Event = Literal["begin", "input", "noinput", "end"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Inbound:
-    """One subscriber action, already decoded from its protocol."""
+    """One subscriber action, already decoded from its protocol.
+
+    Not frozen, like ``Reply``: a frozen dataclass sets each field through
+    ``object.__setattr__``, which made building these two a tenth of an engine
+    step. Treat both as values all the same: nothing mutates one it received.
+    """
 
     channel: Channel
     msisdn: str
@@ -68,9 +73,9 @@ class Transfer:
     reason: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Reply:
-    """What to say to one subscriber on one channel.
+    """What to say to one subscriber on one channel (a value; see ``Inbound`` for why not frozen).
 
     The first reply of ``Engine.handle`` answers the inbound on its own
     channel; any further replies are pushes (an SMS sent during an IVR call),
