@@ -18,7 +18,7 @@ from engine.flow import CompiledFlow
 from engine.registry import FlowRegistry, Route, normalize_command
 from engine.render import msg, page_footers, paginate
 from engine.session import Session
-from engine.store.base import SessionBusy, SessionStore, StaleSession
+from engine.store.base import SessionBusy, SessionStore, StaleSession, StoreUnavailable
 from engine.turn import Turn
 from engine.types import Inbound, Reply, Wait
 
@@ -82,8 +82,9 @@ class Engine:
         try:
             async with self.store.lock(inbound.key):
                 return await self._handle(inbound)
-        except (SessionBusy, StaleSession) as exc:  # expected under contention: no traceback
-            self.log.warning("%s input for %s not applied: %s", inbound.channel, inbound.key, type(exc).__name__)
+        except (SessionBusy, StaleSession, StoreUnavailable) as exc:  # contention or an outage: no traceback
+            self.log.warning("%s input for %s not applied: %s: %s", inbound.channel, inbound.key,
+                             type(exc).__name__, exc)
             return [self._fatal(inbound)]
         except Exception:  # the subscriber gets "busy", the log gets the details
             self.log.exception("failed to handle %s input for %s", inbound.channel, inbound.key)

@@ -17,7 +17,7 @@ from typing import Protocol
 import redis.asyncio as aioredis
 
 from engine.clock import Clock, SystemClock
-from engine.store.redis import connect
+from engine.store.redis import STORE_SPELLINGS, connect, is_redis_url
 
 
 class SharedState(Protocol):
@@ -112,9 +112,9 @@ def open_shared_state(spec: str | None, clock: Clock | None = None) -> SharedSta
     """Same spellings as ``open_store``: share in Redis exactly when sessions are."""
     if spec is None or spec == "memory":
         return MemorySharedState(clock)
-    if spec.startswith(("redis://", "rediss://", "unix://")):
+    if is_redis_url(spec):
         return RedisSharedState(spec)
-    raise ValueError(f"--store: unknown store {spec!r} (use 'memory' or redis://HOST:PORT/DB)")
+    raise ValueError(f"--store: unknown store {spec!r} (use {STORE_SPELLINGS})")
 
 
 def _ms(seconds: float) -> int:

@@ -29,6 +29,7 @@ from engine.runtime import Engine
 from engine.shared_state import SharedState, open_shared_state
 from engine.store.loader import open_store
 from engine.store.memory import MemoryStore
+from engine.store.redis import is_redis_url
 from engine.store.redis_outbox import RedisOutbox
 from engine.types import Inbound, Reply
 from gateways.admin import add_admin_routes
@@ -186,7 +187,7 @@ class Server:
             run.shared = open_shared_state(args.store)
             for i in range(args.smpp_binds):
                 outbox = None
-                if args.store and not str(args.store).startswith("memory"):
+                if is_redis_url(args.store):
                     # MTs queued by a dying process are sent by another (the store is shared)
                     outbox = RedisOutbox(args.store, MtItem)
                     run.outboxes.append(outbox)
@@ -218,8 +219,7 @@ class Server:
             apps[ussd].middlewares.append(token_guard("/ussd", ussd_token))
         if ussd:
             opts = ussd_options_from_args(args)
-            shared = args.store and not str(args.store).startswith("memory")
-            run.progress = RedisProgressStore(args.store) if shared else None
+            run.progress = RedisProgressStore(args.store) if is_redis_url(args.store) else None
             add_ussd_routes(apps[ussd], self.handle, self.push, opts, store=run.progress)
         if ivr:
             ivr_opts = ivr_options_from_args(args)

@@ -27,6 +27,14 @@ class StaleSession(Exception):
     """
 
 
+class StoreUnavailable(Exception):
+    """The store could not be reached: connection refused or lost, a timeout, no primary during a failover.
+
+    The input was not applied. The engine answers "busy" and logs one line,
+    not a traceback per subscriber while Redis is away.
+    """
+
+
 class SessionStore(Protocol):
     async def get(self, key: str) -> Session | None:
         """The live session for ``key``, or None when absent or expired."""

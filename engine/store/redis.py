@@ -27,22 +27,26 @@ in one write, which is most of a Redis-backed request's CPU saved.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import math
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import redis.asyncio as aioredis
 from redis.asyncio.lock import Lock
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import LockNotOwnedError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from engine.clock import Clock, SystemClock
 from engine.session import Session
-from engine.store.base import SessionBusy, StaleSession
+from engine.store.base import SessionBusy, StaleSession, StoreUnavailable
 from engine.store.redis_pipe import AutoPipeline
+from engine.store.redis_sentinel import SENTINEL, sentinel_client
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +99,18 @@ def cancel_requested() -> bool:
     return task is not None and task.cancelling() > 0
 
 
+#: Every ``--store`` spelling that means Redis (``open_store``, ``open_shared_state``, ``serve --workers``).
+SCHEMES = ("redis://", "rediss://", "unix://", SENTINEL)
+
+
+#: For error messages that list what ``--store`` accepts.
+STORE_SPELLINGS = "'memory', redis://HOST:PORT/DB or redis+sentinel://HOST:PORT/SERVICE/DB"
+
+
+def is_redis_url(spec: str | None) -> bool:
+    return bool(spec) and str(spec).startswith(SCHEMES)
+
+
 def connect(url: str, *, max_connections: int = 2048) -> aioredis.Redis:
     """A client whose pool opens a connection per concurrent command, up to ``max_connections``.
 
@@ -102,7 +118,11 @@ def connect(url: str, *, max_connections: int = 2048) -> aioredis.Redis:
     ``MaxConnectionsError``; its ``BlockingConnectionPool`` avoids that but
     costs ~35 us of CPU per command in its condition/timeout handling, a
     quarter of a USSD request. A high cap on the plain pool does neither.
+    ``redis+sentinel://`` URLs give a client of the primary Sentinel names
+    (see ``sentinel_client``).
     """
+    if url.startswith(SENTINEL):
+        return sentinel_client(url, max_connections=max_connections)
     pool = aioredis.ConnectionPool.from_url(url, max_connections=max_connections)
     return aioredis.Redis.from_pool(pool)
 
@@ -215,7 +235,8 @@ class RedisStore:
         if fetched is not None:
             deadline, blob = fetched
         else:
-            deadline, blob = await self.pipe.execute("HMGET", self.session_key(key), "e", "d")
+            with _outage():
+                deadline, blob = await self.pipe.execute("HMGET", self.session_key(key), "e", "d")
         if blob is None or deadline is None or float(deadline) <= self._clock.now():
             return None
         return Session.unpack(blob)
@@ -242,7 +263,8 @@ class RedisStore:
             args: list[Any] = [b"", "put", expected, session.rev, repr(now), repr(now + ttl), blob]
             args.append(max(1, math.ceil(ttl * 1000)))
             keys = [self.session_key(session.key), self.lock_key(session.key)]
-            ok, stored, _ = await self.pipe.script(self._commit, keys, args)
+            with _outage():
+                ok, stored, _ = await self.pipe.script(self._commit, keys, args)
         except BaseException:
             session.rev = expected
             raise
@@ -255,7 +277,8 @@ class RedisStore:
         if key in self._held:
             self._pending[key] = ("del", [0, 0, "0", "0", b"", 1], None)
             return
-        await self.pipe.execute("DEL", self.session_key(key))
+        with _outage():
+            await self.pipe.execute("DEL", self.session_key(key))
 
     def undo_acquire(self, lock_key: str, token: str | bytes, sent: asyncio.Future[Any]) -> None:
         """After a cancelled acquire: release the lock if the SET took it (queued behind the SET)."""
@@ -282,8 +305,9 @@ class RedisStore:
             else:
                 await local.acquire()
             try:
-                async with self._remote(key, give_up - loop.time()):
-                    yield
+                with _outage():
+                    async with self._remote(key, give_up - loop.time()):
+                        yield
             finally:
                 local.release()
         finally:
@@ -351,6 +375,15 @@ class RedisStore:
     async def close(self) -> None:
         await self.pipe.close()
         await self._redis.aclose()
+
+
+@contextlib.contextmanager
+def _outage() -> Iterator[None]:
+    """redis-py's connection and timeout errors (Sentinel's "no primary" too) as the store port's one error."""
+    try:
+        yield
+    except (RedisConnectionError, RedisTimeoutError) as exc:
+        raise StoreUnavailable(f"Redis unreachable: {exc}") from exc
 
 
 def _ignore_outcome(done: asyncio.Future[Any]) -> None:

@@ -41,8 +41,11 @@ class AutoPipeline:
     Error replies fail only their own command. A script Redis does not know
     (a restart, ``SCRIPT FLUSH``) is sent again as ``EVAL`` of its source,
     which also loads it. A batch whose connection was found dead before any
-    reply came back is sent once more on a fresh connection, as redis-py's
-    own retry would; after that its commands fail with the connection error.
+    reply came back is sent once more on a fresh connection (redis-py's own
+    retry does the same; under Sentinel the fresh connection asks for the
+    current primary); after that its commands fail with the connection error.
+    A read that outlasts the client's ``socket_timeout`` fails the rest of its
+    batch with ``TimeoutError`` and is not retried: the commands may have run.
     """
 
     def __init__(self, client: aioredis.Redis) -> None:
@@ -86,6 +89,9 @@ class AutoPipeline:
         lost: Exception | None = None
         try:
             self.batches += 1
+            if not conn.is_connected:
+                # connect() itself, not send's implicit connect: a Sentinel connection looks up the primary there.
+                await conn.connect()
             await conn.send_packed_command(b"".join(hiredis.pack_command(a) for _, a, _ in batch), check_health=False)
             for fut, args, source in batch:
                 await self._answer(conn, fut, args, source)
@@ -93,6 +99,8 @@ class AutoPipeline:
             self._idle.append(conn)
         except (RedisConnectionError, OSError) as exc:
             await conn.disconnect()
+            # The idle ones lead to the same server: gone too (a restart), or demoted (a Sentinel failover).
+            await self._drop_idle()
             lost = exc
         except BaseException as exc:  # cancelled at shutdown, or a reply we could not parse
             await conn.disconnect()
@@ -136,6 +144,9 @@ class AutoPipeline:
             self._flush()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._drop_idle()
+
+    async def _drop_idle(self) -> None:
         idle, self._idle = self._idle, []
         for conn in idle:
             await conn.disconnect()

@@ -11,6 +11,7 @@ import subprocess
 import sys
 
 from engine.diagnostics import FlowError
+from engine.store.redis import is_redis_url
 from gateways.http_app import add_http_arguments, parse_host_port
 from gateways.ivr.options import add_ivr_arguments
 from gateways.sms.options import add_smpp_arguments
@@ -24,7 +25,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     g.add_argument("--flows", default="flows", help="flow files or folder (default: flows)")
     g.add_argument("--backend", default="demo", help="demo | demo:FILE.sqlite | http(s)://URL | module:factory")
     g.add_argument("--backend-timeout", type=float, default=2.0, help="seconds per backend call (default 2)")
-    g.add_argument("--store", default=None, help="session store: memory (default) or redis://HOST:PORT/DB")
+    g.add_argument("--store", default=None, help="session store: memory (default), redis://HOST:PORT/DB or "
+                   "redis+sentinel://HOST:PORT[,HOST:PORT]/SERVICE/DB")
     g.add_argument("--demo", action="store_true",
                    help="embedded SMSC simulator + USSD/IVR HTTP on 127.0.0.1:8080 + FastAGI on 127.0.0.1:4573")
     g.add_argument("--workers", type=int, default=1, help="processes sharing the listeners (needs --store redis)")
@@ -93,8 +95,9 @@ def _child_argv(argv: list[str]) -> list[str]:
 
 def _supervise(args: argparse.Namespace) -> int:
     """Start N copies of this command with SO_REUSEPORT; forward signals; stop all if one dies."""
-    if not args.store or not str(args.store).startswith("redis://"):
-        print("menuflow serve: --workers needs --store redis://HOST:PORT/DB so workers share sessions",
+    if not is_redis_url(args.store):
+        print("menuflow serve: --workers needs --store redis://HOST:PORT/DB (or redis+sentinel://…) so workers "
+              "share sessions",
               file=sys.stderr)
         return 2
     if args.demo:

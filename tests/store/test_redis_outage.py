@@ -1,0 +1,73 @@
+"""Redis away or silent: the subscriber hears "busy" at once, the log gets one line, nothing hangs."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from engine.build import build_engine
+from engine.store.base import StoreUnavailable
+from engine.store.redis import RedisStore
+from engine.types import Inbound
+
+FLOWS = str(Path(__file__).resolve().parents[2] / "bench" / "flows")
+BUSY = "系统繁忙"
+
+
+def dial() -> Inbound:
+    return Inbound("ussd", "8613800138000", "", "begin", session_key="out1", service_code="*199#")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    return port
+
+
+@pytest.fixture
+async def silent_port() -> AsyncIterator[int]:
+    """A TCP server that accepts and reads but never answers: a hung Redis."""
+
+    async def swallow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while await reader.read(4096):
+            pass
+        writer.close()
+
+    server = await asyncio.start_server(swallow, "127.0.0.1", 0)
+    yield server.sockets[0].getsockname()[1]
+    server.close()
+
+
+async def test_refused_connection_is_busy_and_one_warning(caplog: pytest.LogCaptureFixture) -> None:
+    store = RedisStore(f"redis://127.0.0.1:{free_port()}/0")
+    engine = build_engine(flows=FLOWS, backend="demo", store=store)
+    try:
+        with caplog.at_level(logging.WARNING, logger="menuflow.engine"):
+            reply = (await engine.handle(dial()))[0]
+        assert reply.text.startswith(BUSY)
+        [record] = [r for r in caplog.records if r.name == "menuflow.engine"]
+        assert record.levelno == logging.WARNING and "StoreUnavailable" in record.getMessage()
+        assert record.exc_info is None  # an outage is not a bug: no traceback per subscriber
+    finally:
+        await store.close()
+
+
+async def test_a_silent_redis_times_out_instead_of_hanging(silent_port: int) -> None:
+    store = RedisStore(f"redis://127.0.0.1:{silent_port}/0?socket_timeout=0.3")
+    engine = build_engine(flows=FLOWS, backend="demo", store=store)
+    try:
+        began = time.monotonic()
+        reply = (await asyncio.wait_for(engine.handle(dial()), 5))[0]
+        assert reply.text.startswith(BUSY)
+        assert time.monotonic() - began < 2
+        with pytest.raises(StoreUnavailable, match="Timeout"):
+            await store.get("ussd:out1")
+    finally:
+        await store.close()
