@@ -165,19 +165,22 @@ class RedisOutbox(Generic[T]):
         self._seen = int(ready) + int(delayed) + len(self._taken)
         return self._poll if wait_ms < 0 else min(self._poll, max(0.001, wait_ms / 1000))
 
+    # ack and nack forget the taken copy only once Redis has answered: a caller may try again after an error.
     async def ack(self, item: T) -> None:
-        blob = self._taken.pop(item.key, None)
+        blob = self._taken.get(item.key)
         if blob is not None:
             await self._redis.lrem(self._k(f"taken:{self.consumer}"), 1, blob)  # type: ignore[arg-type]
+            del self._taken[item.key]
 
     async def nack(self, item: T, delay: float) -> None:
         """Retry ``item`` (with its updated fields) after ``delay`` s; a negative delay drops it."""
         if delay < 0:
             await self.ack(item)
             return
-        blob = self._taken.pop(item.key, b"")
+        blob = self._taken.get(item.key, b"")
         keys = [self._k(f"taken:{self.consumer}"), self._k("delayed")]
         await self._retry(keys=keys, args=[blob, self.encode(item), math.ceil(delay * 1000)])
+        self._taken.pop(item.key, None)
 
     def __len__(self) -> int:
         return self._seen

@@ -27,6 +27,9 @@ from gateways.sms.pdu import ESME_RMSGQFUL, ESME_RSYSERR, ESME_RTHROTTLED, ESME_
 
 log = logging.getLogger(__name__)
 
+#: First and longest pause (seconds) before asking a queue whose store is away (Redis down) again.
+STORE_RETRY, STORE_RETRY_MAX = 0.2, 5.0
+
 #: submit_sm_resp statuses worth another try; any other error is final.
 TRANSIENT = frozenset({ESME_RTHROTTLED, ESME_RMSGQFUL, ESME_RX_T_APPN, ESME_RSYSERR, 0x45})
 
@@ -168,10 +171,19 @@ class OutboxSender:
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
+        backoff = STORE_RETRY
         try:
             while True:
                 await self._window.acquire()
-                item = await self.box.next()
+                try:
+                    item = await self.box.next()
+                except Exception as exc:  # the queue's store is away: the sender must outlive the outage
+                    self._window.release()
+                    log.warning("outbox unavailable, asking again in %.1f s: %s", backoff, exc)
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, STORE_RETRY_MAX)
+                    continue
+                backoff = STORE_RETRY
                 await self._bound.wait()
                 if (pause := self._calm_until - loop.time()) > 0:
                     await asyncio.sleep(pause)
@@ -197,14 +209,14 @@ class OutboxSender:
         finally:
             self._window.release()
         if resp is not None and resp.status == 0 and resp.command != "generic_nack":
-            await self.box.ack(item)
+            await self._record("ack", item, lambda: self.box.ack(item))
             self._on_done(item, resp)
             return
         item.last_status = resp.status if resp is not None else None
         # A generic_nack means the SMSC could not parse our submit: retrying sends the same bytes.
         transient = resp is None or (resp.status in TRANSIENT and resp.command != "generic_nack")
         if unsendable or not transient or item.tries >= self.policy.max_retries:
-            await self.box.nack(item, -1)
+            await self._record("drop", item, lambda: self.box.nack(item, -1))
             self._on_done(item, resp)
             return
         self.retries += 1
@@ -213,4 +225,16 @@ class OutboxSender:
         if resp is not None and resp.status == ESME_RTHROTTLED:
             # The SMSC says we are too fast: everyone waits, not just this part.
             self._calm_until = asyncio.get_running_loop().time() + delay
-        await self.box.nack(item, delay)
+        await self._record("retry", item, lambda: self.box.nack(item, delay))
+
+    async def _record(self, what: str, item: MtItem, call: Callable[[], Awaitable[None]]) -> None:
+        """Tell the queue what became of ``item``, until it listens: meanwhile the item stays taken, not lost."""
+        pause = STORE_RETRY
+        while True:
+            try:
+                await call()
+                return
+            except Exception as exc:
+                log.warning("outbox %s of MT %s failed, again in %.1f s: %s", what, item.key, pause, exc)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, STORE_RETRY_MAX)

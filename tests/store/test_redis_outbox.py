@@ -166,3 +166,77 @@ async def test_cancelled_next_stops_and_loses_nothing(outbox: Opener) -> None:
         feeding = False
         await asyncio.wait_for(feeder, 3)
     assert delivered + await box.size() == pushed
+
+
+class CuttableProxy:
+    """A loopback TCP proxy to Redis that can be cut (connections dropped, new ones refused) and restored."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.port = 0
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def cut(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        await self._server.wait_closed()
+        for w in list(self._writers):
+            w.transport.abort()
+        self._writers.clear()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+        self._writers.update((writer, up_writer))
+
+        async def pump(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(ConnectionError, OSError):
+                while data := await src.read(65536):
+                    dst.write(data)
+                    await dst.drain()
+            dst.transport.abort()
+
+        await asyncio.gather(pump(reader, up_writer), pump(up_reader, writer))
+
+
+async def test_the_sender_outlives_a_redis_outage(redis_url: str, key_prefix: str) -> None:
+    proxy = CuttableProxy(int(redis_url.rsplit(":", 1)[1].split("/")[0]))
+    await proxy.start()
+    box = RedisOutbox(f"redis://127.0.0.1:{proxy.port}/0", MtItem, prefix=key_prefix, poll=0.05)
+    sent: list[str] = []
+
+    async def submit(item: MtItem) -> Pdu:
+        sent.append(item.key)
+        return Pdu("submit_sm_resp", len(sent), 0, {"message_id": "x"})
+
+    bound = asyncio.Event()
+    bound.set()
+    sender = OutboxSender(box, submit, bound, SenderPolicy(tps=0), lambda item, resp: None)
+    task = asyncio.create_task(sender.run())
+    try:
+        await box.put(mt(1))
+        await wait_for_list(sent, 1)
+        await proxy.cut()
+        await asyncio.sleep(0.5)  # the sender's next() fails meanwhile
+        assert not task.done(), "the sender died with the Redis connection"
+        await proxy.start()
+        await box.put(mt(2))
+        await wait_for_list(sent, 2)
+        assert sent == ["m1/1", "m2/1"]
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await box.close()
+        await proxy.cut()
+
+
+async def wait_for_list(items: list[str], n: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while len(items) < n:
+        assert time.monotonic() < deadline, f"only {items} after {timeout} s"
+        await asyncio.sleep(0.02)

@@ -78,20 +78,27 @@ class Trio:
         self.primary, self.replica, self.sentinel = free_port(), free_port(), free_port()
         base = [binary, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(workdir)]
         self.procs = {
-            "primary": subprocess.Popen([*base, "--port", str(self.primary)], stdout=subprocess.DEVNULL),
+            "primary": subprocess.Popen(
+                [*base, "--port", str(self.primary), "--repl-diskless-sync-delay", "0"], stdout=subprocess.DEVNULL
+            ),
             "replica": subprocess.Popen(
                 [*base, "--port", str(self.replica), "--replicaof", "127.0.0.1", str(self.primary)],
                 stdout=subprocess.DEVNULL,
             ),
         }
-        conf = workdir / "sentinel.conf"
+        self.binary, self.workdir = binary, workdir
+
+    def start_sentinel(self) -> None:
+        """After replication is up: the sentinel's first INFO of the primary then lists the replica
+        (the next one would come 10 s later)."""
+        conf = self.workdir / "sentinel.conf"
         conf.write_text(
-            f"port {self.sentinel}\nbind 127.0.0.1\ndir {workdir}\n"
+            f"port {self.sentinel}\nbind 127.0.0.1\ndir {self.workdir}\n"
             f"sentinel monitor {SERVICE} 127.0.0.1 {self.primary} 1\n"
             f"sentinel down-after-milliseconds {SERVICE} 300\n"
             f"sentinel failover-timeout {SERVICE} 3000\n"
         )
-        self.procs["sentinel"] = subprocess.Popen([binary, str(conf), "--sentinel"], stdout=subprocess.DEVNULL)
+        self.procs["sentinel"] = subprocess.Popen([self.binary, str(conf), "--sentinel"], stdout=subprocess.DEVNULL)
 
     def client(self, port: int) -> redis.Redis:
         return redis.Redis(host="127.0.0.1", port=port, socket_timeout=2)
@@ -115,6 +122,7 @@ def trio(tmp_path: Path) -> Iterator[Trio]:
     t = Trio(binary, tmp_path)
     try:
         wait_until(lambda: t.client(t.replica).info("replication")["master_link_status"] == "up", "replication")
+        t.start_sentinel()
         wait_until(t.sentinel_knows_the_replica, "the sentinel to discover the replica")
         yield t
     finally:
