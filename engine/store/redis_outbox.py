@@ -11,6 +11,11 @@ between the SMSC's accept and the ack (SMPP gives no better guarantee).
 Backoffs (``nack(item, delay)``) wait in a sorted set scored by the Redis
 server's own clock, so hosts with skewed clocks agree on when a retry is due.
 
+While Redis is away, ``put`` keeps MTs in this process's spool (in order,
+up to ``spool_max``) and a background task hands them to Redis once it
+answers again: a reply produced during an outage is late, not lost (unless
+the process also dies before Redis comes back).
+
 The item type is a plain dataclass given by the caller (the SMS gateway's
 ``MtItem``): the engine package stays free of protocol imports.
 """
@@ -23,6 +28,7 @@ import dataclasses
 import logging
 import math
 import secrets
+from collections import deque
 from typing import Generic, Protocol, TypeVar
 
 import msgpack
@@ -98,6 +104,7 @@ class RedisOutbox(Generic[T]):
         name: str = "sms",
         alive_ttl: float = 10.0,
         poll: float = 1.0,
+        spool_max: int = 100_000,
     ) -> None:
         self._redis = connect(url)
         self._type = item_type
@@ -112,6 +119,10 @@ class RedisOutbox(Generic[T]):
         self._seen = 0
         self._heartbeat: asyncio.Task[None] | None = None
         self._next_reap = 0.0
+        #: MTs put while Redis was unreachable, oldest first; ``_drain_spool`` hands them over.
+        self._spool: deque[bytes] = deque()
+        self._spool_max = spool_max
+        self._spooler: asyncio.Task[None] | None = None
 
     def _k(self, what: str) -> str:
         return self._base + what
@@ -127,7 +138,31 @@ class RedisOutbox(Generic[T]):
         return self._type(**msgpack.unpackb(blob))
 
     async def put(self, item: T) -> None:
-        self._seen = int(await self._redis.lpush(self._k("ready"), self.encode(item)))
+        blob = self.encode(item)
+        if not self._spool:
+            try:
+                self._seen = int(await self._redis.lpush(self._k("ready"), blob))
+                return
+            except aioredis.RedisError as exc:
+                log.warning("outbox %s: Redis unreachable, spooling MTs in this process: %s", self._base, exc)
+        if len(self._spool) >= self._spool_max:
+            raise OverflowError(f"outbox {self._base}: Redis unreachable and {self._spool_max} MTs already spooled")
+        self._spool.append(blob)  # behind those already waiting: order is kept
+        if self._spooler is None or self._spooler.done():
+            self._spooler = asyncio.create_task(self._drain_spool(), name=f"outbox-spool-{self.consumer}")
+
+    async def _drain_spool(self, first_pause: float = 0.2, max_pause: float = 5.0) -> None:
+        pause = first_pause
+        while self._spool:
+            try:
+                self._seen = int(await self._redis.lpush(self._k("ready"), self._spool[0]))
+            except aioredis.RedisError:
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, max_pause)
+                continue
+            self._spool.popleft()
+            pause = first_pause
+        log.info("outbox %s: spooled MTs handed to Redis", self._base)
 
     async def next(self) -> T:
         """Wait for a due item; it stays in this process's taken list until ack/nack."""
@@ -183,7 +218,7 @@ class RedisOutbox(Generic[T]):
         self._taken.pop(item.key, None)
 
     def __len__(self) -> int:
-        return self._seen
+        return self._seen + len(self._spool)
 
     async def size(self) -> int:
         """Items queued, waiting out a backoff or taken by any process, as Redis sees them now."""
@@ -217,6 +252,12 @@ class RedisOutbox(Generic[T]):
 
     async def close(self) -> None:
         """Stop; whatever this process took but did not finish goes back to the queue."""
+        if self._spooler is not None:
+            self._spooler.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._spooler
+        if self._spool:
+            log.error("outbox %s: %d spooled MT(s) never reached Redis and are dropped", self._base, len(self._spool))
         if self._heartbeat is not None:
             self._heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
