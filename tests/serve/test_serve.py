@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -17,6 +16,7 @@ import pytest
 from gateways.cli.main import parser
 from gateways.serve import Running, Server
 from simulator.smsc import SmscSimulator
+from tests.net import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CREDS = {"menuflow": "secret"}
@@ -101,15 +101,9 @@ async def test_admin_reload_needs_token_when_configured() -> None:
         await runner.cleanup()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_serve_process_public_contract_and_clean_shutdown(tmp_path: Path) -> None:
     """The documented command line: USSD over HTTP, SIGHUP reload, SIGTERM exits 0."""
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen([sys.executable, "-m", "gateways.cli.main", "serve", "--ussd-http", f"127.0.0.1:{port}"],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

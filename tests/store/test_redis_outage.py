@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,6 +14,7 @@ from engine.build import build_engine
 from engine.store.base import StoreUnavailable
 from engine.store.redis import RedisStore
 from engine.types import Inbound
+from tests.net import free_port
 
 FLOWS = str(Path(__file__).resolve().parents[2] / "bench" / "flows")
 BUSY = "系统繁忙"
@@ -22,13 +22,6 @@ BUSY = "系统繁忙"
 
 def dial() -> Inbound:
     return Inbound("ussd", "8613800138000", "", "begin", session_key="out1", service_code="*199#")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-    return port
 
 
 @pytest.fixture

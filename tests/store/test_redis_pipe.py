@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import uuid
 from collections.abc import AsyncIterator
 
@@ -14,6 +13,7 @@ from redis.exceptions import ResponseError
 
 from engine.store.redis import connect
 from engine.store.redis_pipe import AutoPipeline
+from tests.net import free_port
 
 
 @pytest.fixture
@@ -100,11 +100,3 @@ async def test_close_waits_for_commands_already_queued(client: aioredis.Redis, k
     await pipe.close()
     assert sent.done() and sent.result() == b"OK"
     assert await client.get(key_prefix + "late") == b"1"
-
-
-def free_port() -> int:
-    """A loopback port that was free a moment ago: nothing listens, so connecting is refused."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-    return port

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from engine.store.redis import RedisStore
 from engine.store.redis_sentinel import parse_sentinel_url
 from engine.types import Event, Inbound
 from tests.conftest import skip_or_fail
+from tests.net import free_port
 
 FLOWS = str(Path(__file__).resolve().parents[2] / "bench" / "flows")
 SERVICE = "mfprimary"
@@ -50,13 +50,6 @@ def test_url_with_several_sentinels_a_password_and_a_db() -> None:
 def test_bad_urls_say_what_is_wrong(url: str, says: str) -> None:
     with pytest.raises(ValueError, match=says):
         open_store(url)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-    return port
 
 
 def wait_until(check: object, what: str, timeout: float = 10.0) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import uuid
@@ -16,6 +15,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 import redis
+
+from tests.net import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,12 +33,6 @@ def store_url(redis_url: str) -> Iterator[str]:
             client.delete(*keys)
     finally:
         client.close()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager
@@ -72,7 +67,7 @@ async def _json(http: aiohttp.ClientSession, port: int, sid: str, kind: str, tex
 
 
 def test_ussd_session_alternates_between_two_processes(store_url: str) -> None:
-    a, b = _free_port(), _free_port()
+    a, b = free_port(), free_port()
     store = store_url
     with serve("--ussd-http", f"127.0.0.1:{a}", "--store", store), \
             serve("--ussd-http", f"127.0.0.1:{b}", "--store", store):
@@ -97,7 +92,7 @@ def test_ussd_session_alternates_between_two_processes(store_url: str) -> None:
 
 
 def test_session_survives_a_killed_process(store_url: str) -> None:
-    port = _free_port()
+    port = free_port()
     store = store_url
     sid = uuid.uuid4().hex
 
@@ -116,7 +111,7 @@ def test_session_survives_a_killed_process(store_url: str) -> None:
 
 
 def test_workers_share_one_port(store_url: str) -> None:
-    port = _free_port()
+    port = free_port()
     store = store_url
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen([sys.executable, "-m", "gateways.cli.main", "serve", "--workers", "2",
@@ -152,7 +147,7 @@ def test_workers_share_one_port(store_url: str) -> None:
 
 def test_africas_talking_cumulative_text_across_processes(store_url: str) -> None:
     """The consumed prefix lives in Redis: process B strips what process A already fed the engine."""
-    a, b = _free_port(), _free_port()
+    a, b = free_port(), free_port()
     sid = uuid.uuid4().hex
 
     async def at(http: aiohttp.ClientSession, port: int, text: str) -> str:
