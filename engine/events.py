@@ -15,7 +15,8 @@ MASK = "******"
 
 @dataclass(frozen=True, slots=True)
 class EngineEvent:
-    #: ``session`` (begin), ``state``, ``input``, ``call``, ``push``, ``end``.
+    #: ``session`` (begin), ``state``, ``input``, ``call``, ``push``, ``end``, and ``failed``
+    #: (an input answered "busy": ``data["reason"]`` is ``busy``, ``stale``, ``store`` or ``error``).
     kind: str
     session_key: str
     channel: str

@@ -85,12 +85,16 @@ class Engine:
         except (SessionBusy, StaleSession, StoreUnavailable) as exc:  # contention or an outage: no traceback
             self.log.warning("%s input for %s not applied: %s: %s", inbound.channel, inbound.key,
                              type(exc).__name__, exc)
-            return [self._fatal(inbound)]
+            reason = "busy" if isinstance(exc, SessionBusy) else "stale" if isinstance(exc, StaleSession) else "store"
+            return [self._fatal(inbound, reason)]
         except Exception:  # the subscriber gets "busy", the log gets the details
             self.log.exception("failed to handle %s input for %s", inbound.channel, inbound.key)
-            return [self._fatal(inbound)]
+            return [self._fatal(inbound, "error")]
 
-    def _fatal(self, inbound: Inbound) -> Reply:
+    def _fatal(self, inbound: Inbound, reason: str | None = None) -> Reply:
+        """The "busy, try again" answer; ``reason`` (for metrics) when an input failed."""
+        if reason is not None:
+            self.emit(EngineEvent("failed", inbound.key, inbound.channel, data={"reason": reason}))
         locale = inbound.locale or "zh"
         flow = next(iter(self.registry.current.values()), None)
         text = msg(flow, "busy", inbound.channel, locale, {}) if flow else "系统繁忙，请稍后再试。"

@@ -29,6 +29,9 @@ class EngineMetrics:
                               registry=registry)
         self.transfers = Counter("menuflow_transfers_total", "Handovers to agents", ["channel"],
                                  registry=registry)
+        self.failed = Counter("menuflow_inputs_failed_total",
+                              "Inputs answered 'busy': session locked, stale write, store unreachable, error",
+                              ["channel", "reason"], registry=registry)
 
     def __call__(self, e: EngineEvent) -> None:
         if e.kind == "session":
@@ -47,3 +50,5 @@ class EngineMetrics:
             self.pushes.labels(e.channel).inc()
         elif e.kind == "transfer":
             self.transfers.labels(e.channel).inc()
+        elif e.kind == "failed":
+            self.failed.labels(e.channel, e.data.get("reason", "error")).inc()

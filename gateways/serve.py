@@ -39,6 +39,7 @@ from gateways.ivr.options import ivr_options_from_args, parse_agi_address
 from gateways.ivr.twiml import add_twiml_routes
 from gateways.ivr.vxml import add_vxml_routes
 from gateways.metrics import EngineMetrics
+from gateways.sms.metrics import SmsCollector
 from gateways.sms.options import SmppOptions, smpp_options_from_args
 from gateways.sms.outbox import MtItem
 from gateways.sms.service import SmsService
@@ -196,6 +197,7 @@ class Server:
                 await service.start()
                 run.binds.append(service)
             run.sms = run.binds[0]
+            self.metrics.register(SmsCollector(run.binds))
             binds = f"{args.smpp_binds} binds" if args.smpp_binds > 1 else "bound"
             run.addresses["sms"] = f"{binds} to {opts.host}:{opts.port} as short code {opts.shortcode}"
             if same_bind and run.ussd_smpp is not None:

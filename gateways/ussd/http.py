@@ -72,6 +72,7 @@ class UssdGateway:
             except Exception as exc:
                 # A broken store must not become a 500 the subscriber sees as a network error.
                 sid, kind = parsed.session_id, type(exc).__name__
+                counters.unavailable.inc()
                 log.error("ussd %s session %s failed: %s", dialect.name, sid, kind)
                 text = gateway_text("unavailable", self.opts.locale)
                 answer = UssdAnswer(parsed.session_id, text, more=False)

@@ -21,6 +21,7 @@ _HELP = {
     "fallbacks": ("menuflow_ussd_deadline_fallbacks", "Answers sent as 'processing' as the budget ran out"),
     "failures": ("menuflow_ussd_engine_failures", "Engine calls that raised or gave no reply"),
     "resyncs": ("menuflow_ussd_resyncs", "Cumulative texts that did not extend the consumed prefix"),
+    "unavailable": ("menuflow_ussd_unavailable", "Requests answered 'unavailable': a step raised (e.g. Redis away)"),
 }
 
 
@@ -38,6 +39,7 @@ class DialectCounters:
     fallbacks: Counter
     failures: Counter
     resyncs: Counter
+    unavailable: Counter
 
 
 class UssdMetrics:

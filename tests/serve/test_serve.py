@@ -65,6 +65,9 @@ async def test_sms_ussd_and_reload_through_one_engine(served: tuple[Running, Sms
         async with http.get(f"{base}/metrics") as resp:
             body = await resp.text()
         assert 'menuflow_business_total{channel="sms",op="balance",outcome="ok"}' in body
+        assert 'menuflow_sms_mo_received_total{bind="0"} 1.0' in body
+        assert 'menuflow_sms_bound{bind="0"} 1.0' in body
+        assert 'menuflow_sms_mt_queued_total{bind="0"} 1.0' in body
 
 
 async def test_ussd_push_goes_out_as_sms(served: tuple[Running, SmscSimulator, Server]) -> None:
@@ -151,3 +154,20 @@ async def test_several_binds_in_one_process() -> None:
             assert sorted(m.destination for m in messages) == [f"86138001380{i:02d}" for i in range(6)]
         finally:
             await server.stop()
+
+
+async def test_unreachable_redis_is_an_answer_and_a_metric_not_a_500() -> None:
+    args = parser().parse_args([
+        "serve", "--ussd-http", "127.0.0.1:0", "--store", f"redis://127.0.0.1:{free_port()}/0",
+    ])
+    server = Server(args)
+    run = await server.start()
+    try:
+        async with aiohttp.ClientSession() as http:
+            base = _url(run, "ussd")
+            assert (await _at(http, base, "")).startswith("END ")
+            async with http.get(f"{base}/metrics") as resp:
+                body = await resp.text()
+        assert 'menuflow_ussd_unavailable_total{dialect="at"} 1.0' in body
+    finally:
+        await server.stop()

@@ -9,11 +9,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from prometheus_client import CollectorRegistry
 
 from engine.build import build_engine
 from engine.store.base import StoreUnavailable
 from engine.store.redis import RedisStore
 from engine.types import Inbound
+from gateways.metrics import EngineMetrics
 from tests.net import free_port
 
 FLOWS = str(Path(__file__).resolve().parents[2] / "bench" / "flows")
@@ -38,9 +40,11 @@ async def silent_port() -> AsyncIterator[int]:
     server.close()
 
 
-async def test_refused_connection_is_busy_and_one_warning(caplog: pytest.LogCaptureFixture) -> None:
+async def test_refused_connection_is_busy_one_warning_and_a_metric(caplog: pytest.LogCaptureFixture) -> None:
     store = RedisStore(f"redis://127.0.0.1:{free_port()}/0")
     engine = build_engine(flows=FLOWS, backend="demo", store=store)
+    registry = CollectorRegistry()
+    engine.observers.append(EngineMetrics(registry))
     try:
         with caplog.at_level(logging.WARNING, logger="menuflow.engine"):
             reply = (await engine.handle(dial()))[0]
@@ -48,6 +52,8 @@ async def test_refused_connection_is_busy_and_one_warning(caplog: pytest.LogCapt
         [record] = [r for r in caplog.records if r.name == "menuflow.engine"]
         assert record.levelno == logging.WARNING and "StoreUnavailable" in record.getMessage()
         assert record.exc_info is None  # an outage is not a bug: no traceback per subscriber
+        failed = registry.get_sample_value("menuflow_inputs_failed_total", {"channel": "ussd", "reason": "store"})
+        assert failed == 1.0
     finally:
         await store.close()
 
