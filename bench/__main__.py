@@ -87,6 +87,7 @@ def plan(args: argparse.Namespace) -> list[tuple[str, str, str | None]]:
 SUMMARY = (
     ("engine_step_ratio", "engine", "engine_step_ratio"),
     ("engine_step_per_s", "engine", "engine_step_per_s"),
+    ("engine_floor_ratio", "engine", "engine_floor_ratio"),
     ("raw_trigger_per_s", "engine", "raw_trigger_per_s"),
     ("session_create_per_s", "engine", "session_create_per_s"),
     ("session_bytes", "engine", "session_bytes"),

@@ -6,6 +6,11 @@
   auto_transitions=False)`` fired as ``machine.events[name].trigger(record)`` on a
   slotted record. Target ≥ 0.5 on the memory store: the engine's own work
   (lock, load, render, save) may cost at most as much as the bare transition.
+- ``engine_floor_ratio``: the same walk with only what any engine on this
+  store contract must do per input — lock, load, fire the step's triggers,
+  save, build the reply — and no menu logic at all. It is the ceiling of
+  ``engine_step_ratio`` on this machine: the distance between the two is
+  what menu matching, rendering, paging and observers cost.
 - ``session_create_per_s``: USSD dials (a new session, its first menu, saved).
 - ``session_bytes``: memory held per idle session in the memory store
   (tracemalloc over 100k copies of a real session); on Redis, ``used_memory``
@@ -36,7 +41,7 @@ from engine.store.base import SessionStore
 from engine.store.loader import open_store
 from engine.store.memory import MemoryStore
 from engine.store.redis import RedisStore
-from engine.types import Event, Inbound
+from engine.types import Event, Inbound, Reply, Wait
 
 FLOWS = Path(__file__).with_name("flows")
 CODE = "*199#"
@@ -86,6 +91,44 @@ def raw_batch(flow: CompiledFlow) -> Callable[[], int]:
             for event in events:
                 event.trigger(record)
         return 100 * len(events)
+
+    return batch
+
+
+def script_edges(flow: CompiledFlow) -> list[list[str]]:
+    """The transitions each input of SCRIPT fires: the chosen option's edge, then any automatic message's."""
+    state, steps = flow.spec.entry, []
+    for text in SCRIPT:
+        dest = next(o.goto for o in flow.nodes[state].by_channel["ussd"] if o.key == text)
+        fired = [f"{state}>{dest}"]
+        while flow.nodes[dest].kind == "message" and flow.nodes[dest].spec.goto:
+            fired.append(f"{dest}>{flow.nodes[dest].spec.goto}")
+            dest = flow.nodes[dest].spec.goto
+        steps.append(fired)
+        state = dest
+    return steps
+
+
+async def floor_batch(flow: CompiledFlow) -> Callable[[], Awaitable[int]]:
+    """SESSIONS dialogs walking SCRIPT with no menu logic: lock, load, triggers, save, reply."""
+    store = MemoryStore()
+    keys = [f"ussd:f{i}" for i in range(SESSIONS)]
+    for key in keys:
+        await store.put(Session(key, "8613800138000", "ussd", flow.id, flow.version, flow.spec.entry, "zh", 0.0), 600)
+    steps = itertools.cycle([[flow.machine.events[name] for name in fired] for fired in script_edges(flow)])
+    wait = Wait("choice", max_digits=1)
+
+    async def batch() -> int:
+        fired = next(steps)
+        for key in keys:
+            async with store.lock(key):
+                session = await store.get(key)
+                assert session is not None
+                for event in fired:
+                    event.trigger(session)
+                await store.put(session, 600)
+                Reply("ussd", session.msisdn, session.state, session.locale, wait, meta={"state": session.state})
+        return len(keys)
 
     return batch
 
@@ -211,6 +254,7 @@ async def measure(store_spec: str, seconds: float) -> Figures:
             {
                 "raw_trigger_per_s": raw_batch(flow),
                 "engine_step_per_s": await step_batch(store),
+                "engine_floor_per_s": await floor_batch(flow),
                 "session_create_per_s": create_batch(store),
             },
         )
@@ -222,6 +266,9 @@ async def measure(store_spec: str, seconds: float) -> Figures:
         "raw_trigger_per_s": rates["raw_trigger_per_s"],
         "engine_step_per_s": rates["engine_step_per_s"],
         "engine_step_ratio": rates["engine_step_per_s"] / rates["raw_trigger_per_s"],
+        "engine_floor_per_s": rates["engine_floor_per_s"],
+        "engine_floor_ratio": rates["engine_floor_per_s"] / rates["raw_trigger_per_s"],
+        "triggers_per_step": sum(map(len, script_edges(flow))) / len(SCRIPT),
         "session_create_per_s": rates["session_create_per_s"],
     }
     if store_spec == "memory":

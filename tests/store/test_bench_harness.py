@@ -32,5 +32,8 @@ def test_engine_bench_prints_one_json_object() -> None:
     assert "error" not in engine, engine
     assert report["machine"]["cores"] >= 1
     assert engine["raw_trigger_per_s"] > 0 and engine["engine_step_per_s"] > 0
+    # 16 transitions over the 12 inputs of the walk: the leaf is a message that returns to the main menu.
+    assert engine["triggers_per_step"] == 16 / 12 and engine["engine_floor_per_s"] > 0
+    assert report["engine_floor_ratio"] == engine["engine_floor_ratio"]
     assert 0 < engine["session_bytes"] < 4096
     assert {r["figure"] for r in report["checks"]} == {"engine_step_ratio", "session_create_per_s", "session_bytes"}
