@@ -18,6 +18,7 @@ import redis.asyncio as aioredis
 
 from engine.clock import Clock, SystemClock
 from engine.store.redis import STORE_SPELLINGS, connect, is_redis_url
+from engine.store.redis_pipe import AutoPipeline
 
 
 class SharedState(Protocol):
@@ -76,11 +77,26 @@ class MemorySharedState:
         self._counts.clear()
 
 
+# KEYS[1] counter; ARGV[1] window ms. One call, so that it can ride in an auto-pipelined batch
+# (a MULTI there would wrap other callers' commands); the window starts with its first hit.
+_HIT = """
+local n = redis.call('INCR', KEYS[1])
+if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return n
+"""
+
+
 class RedisSharedState:
-    """The answer shared by every process using the same Redis and prefix (server time)."""
+    """The answer shared by every process using the same Redis and prefix (server time).
+
+    Its commands share an ``AutoPipeline``: each MO may add a dedupe mark and
+    a rate count, which then leave with the other concurrent MOs' commands.
+    """
 
     def __init__(self, url: str, *, prefix: str = "mf:") -> None:
         self._redis = connect(url)
+        self._pipe = AutoPipeline(self._redis)
+        self._hit = self._redis.register_script(_HIT)
         self._prefix = prefix
 
     @property
@@ -94,17 +110,13 @@ class RedisSharedState:
         return f"{self._prefix}rate:{name}"
 
     async def first_seen(self, ident: str, ttl: float) -> bool:
-        return bool(await self._redis.set(self.seen_key(ident), b"1", nx=True, px=_ms(ttl)))
+        return await self._pipe.execute("SET", self.seen_key(ident), b"1", "NX", "PX", _ms(ttl)) is not None
 
     async def hit(self, name: str, window: float) -> int:
-        key = self.count_key(name)
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.incr(key)
-            pipe.pexpire(key, _ms(window), nx=True)
-            count, _ = await pipe.execute()
-        return int(count)
+        return int(await self._pipe.script(self._hit, [self.count_key(name)], [_ms(window)]))
 
     async def close(self) -> None:
+        await self._pipe.close()
         await self._redis.aclose()
 
 
