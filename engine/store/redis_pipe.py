@@ -10,6 +10,9 @@ one pipeline on one connection, a command costs ~15 us (the idea of ioredis'
 leaves on the next iteration. Connections are redis-py's, made by the
 client's pool from its settings, but kept here, one per batch in flight.
 
+Not for blocking commands (BLMOVE, BLPOP, WAIT...): one would hold back the
+replies of every command batched behind it.
+
 Each batch runs in its own task. A caller cancelled while it waits only
 abandons its future: the connection is never left mid-reply (so it never
 falls out of step) and the command still runs in Redis, which callers that
@@ -66,14 +69,18 @@ class AutoPipeline:
         return self._enqueue(("EVALSHA", script.sha, len(keys), *keys, *args), script.script)
 
     def _enqueue(self, args: tuple[Any, ...], source: Any) -> asyncio.Future[Any]:
-        loop = asyncio.get_running_loop()
-        fut: asyncio.Future[Any] = loop.create_future()
-        if not self._queue:
-            loop.call_soon(self._flush)
-        self._queue.append((fut, args, source))
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._push((fut, args, source))
         return fut
 
+    def _push(self, entry: _Entry) -> None:
+        if not self._queue:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._queue.append(entry)
+
     def _flush(self) -> None:
+        if not self._queue:  # close() sent it already
+            return
         batch, self._queue = self._queue, []
         task = asyncio.get_running_loop().create_task(self._send(batch))
         self._tasks.add(task)
@@ -126,17 +133,12 @@ class AutoPipeline:
             if source is None:
                 _settle(fut, exc)
             else:  # the reply stays the caller's: EVAL of the source goes in the next batch
-                self._requeue(fut, ("EVAL", source, *args[2:]))
+                self._push((fut, ("EVAL", source, *args[2:]), None))
             return
         except ResponseError as exc:
             _settle(fut, exc)
             return
         _settle(fut, reply)
-
-    def _requeue(self, fut: asyncio.Future[Any], args: tuple[Any, ...]) -> None:
-        if not self._queue:
-            asyncio.get_running_loop().call_soon(self._flush)
-        self._queue.append((fut, args, None))
 
     async def close(self) -> None:
         """Let batches already written finish (their callers are waiting), then stop."""
