@@ -14,11 +14,10 @@ import itertools
 import os
 from typing import Any
 
-import aiohttp
-
 from engine.session import Session
 from engine.types import CHANNELS, Channel, Reply, Wait
 from simulator.phone.device import DEFAULT_TO, Action, Device, Exchange
+from simulator.phone.lazy_http import LazyHttp
 from simulator.phone.model import PhoneModel
 from simulator.phone.remote_ivr import RemoteTwimlDevice
 from simulator.phone.remote_sms import SmscSmsDevice
@@ -40,9 +39,7 @@ class RemoteUssdDevice:
         self.wait: Wait | None = None
         self.url = base_url.rstrip("/") + "/ussd"
         self.session_id = ""
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
-        #: Made on first use: aiohttp wants its session created inside the running loop.
-        self._http: aiohttp.ClientSession | None = None
+        self._http = LazyHttp(timeout)
 
     async def _post(self, action: Action, kind: str, text: str = "") -> Exchange:
         body: dict[str, Any] = {"session_id": self.session_id, "msisdn": self.msisdn, "type": kind}
@@ -50,9 +47,7 @@ class RemoteUssdDevice:
             body["service_code"] = self.to
         if kind == "continue":
             body["input"] = text
-        if self._http is None:
-            self._http = aiohttp.ClientSession(timeout=self._timeout)
-        async with self._http.post(self.url, json=body) as resp:
+        async with self._http.session().post(self.url, json=body) as resp:
             data = await resp.json(content_type=None)
             if resp.status != 200:
                 raise RuntimeError(f"HTTP {resp.status}: {data.get('error', data)}")
@@ -84,8 +79,7 @@ class RemoteUssdDevice:
         return None
 
     async def close(self) -> None:
-        if self._http is not None:
-            await self._http.close()
+        await self._http.close()
 
 
 

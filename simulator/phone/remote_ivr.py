@@ -14,11 +14,10 @@ import os
 import xml.etree.ElementTree as ET
 from urllib.parse import urlencode, urljoin
 
-import aiohttp
-
 from engine.session import Session
 from engine.types import Channel, Reply, Transfer, Wait
 from simulator.phone.device import DEFAULT_TO, Action, Exchange
+from simulator.phone.lazy_http import LazyHttp
 
 _IDS = itertools.count(1)
 
@@ -60,17 +59,14 @@ class RemoteTwimlDevice:
         self.base = base_url.rstrip("/")
         self.call_sid = ""
         self._action = self._redirect = ""
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
-        self._http: aiohttp.ClientSession | None = None
+        self._http = LazyHttp(timeout)
 
     def _url(self, path: str) -> str:
         return urljoin(self.base + "/", path.lstrip("/")) if path else self.base + "/ivr/twiml"
 
     async def _post(self, action: Action, url: str, fields: dict[str, str], shown: str = "") -> Exchange:
-        if self._http is None:
-            self._http = aiohttp.ClientSession(timeout=self._timeout)
         form = {"CallSid": self.call_sid, "From": "+" + self.msisdn, "To": self.to, **fields}
-        async with self._http.post(url, data=form) as resp:
+        async with self._http.session().post(url, data=form) as resp:
             body = await resp.text()
             if resp.status != 200:
                 raise RuntimeError(f"HTTP {resp.status}: {body.strip()}")
@@ -102,5 +98,4 @@ class RemoteTwimlDevice:
         return None
 
     async def close(self) -> None:
-        if self._http is not None:
-            await self._http.close()
+        await self._http.close()

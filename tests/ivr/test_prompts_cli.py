@@ -9,24 +9,14 @@ import json
 import math
 import shutil
 import wave
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from engine.prompts import Prompt
 from gateways.cli import cmd_prompts
 from gateways.ivr.prompt_audio import resample_linear
 from tests.conftest import skip_or_fail
-
-
-@dataclass(frozen=True)
-class Prompt:
-    flow: str
-    state: str
-    id: str
-    locale: str
-    text: str
-
 
 PROMPTS = [
     Prompt("10086", "main", "welcome", "zh", "您好，欢迎致电中国移动。"),
