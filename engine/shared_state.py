@@ -17,7 +17,8 @@ from typing import Protocol
 import redis.asyncio as aioredis
 
 from engine.clock import Clock, SystemClock
-from engine.store.redis import STORE_SPELLINGS, connect, is_redis_url
+from engine.store.loader import store_kind
+from engine.store.redis import connect
 from engine.store.redis_pipe import AutoPipeline
 
 
@@ -122,11 +123,9 @@ class RedisSharedState:
 
 def open_shared_state(spec: str | None, clock: Clock | None = None) -> SharedState:
     """Same spellings as ``open_store``: share in Redis exactly when sessions are."""
-    if spec is None or spec == "memory":
+    if spec is None or store_kind(spec) == "memory":
         return MemorySharedState(clock)
-    if is_redis_url(spec):
-        return RedisSharedState(spec)
-    raise ValueError(f"--store: unknown store {spec!r} (use {STORE_SPELLINGS})")
+    return RedisSharedState(spec)
 
 
 def _ms(seconds: float) -> int:

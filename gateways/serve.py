@@ -27,9 +27,8 @@ from engine.diagnostics import FlowError
 from engine.registry import flow_files
 from engine.runtime import Engine
 from engine.shared_state import SharedState, open_shared_state
-from engine.store.loader import open_store
+from engine.store.loader import is_redis_url, open_store
 from engine.store.memory import MemoryStore
-from engine.store.redis import is_redis_url
 from engine.store.redis_outbox import RedisOutbox
 from engine.types import Inbound, Reply
 from gateways.admin import add_admin_routes

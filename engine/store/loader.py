@@ -2,21 +2,41 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from engine.clock import Clock
 from engine.store.base import SessionStore
 from engine.store.memory import MemoryStore
-from engine.store.redis import STORE_SPELLINGS, RedisStore, is_redis_url
+from engine.store.redis import RedisStore
+from engine.store.redis_sentinel import SENTINEL
+
+#: Every ``--store`` spelling that means Redis.
+SCHEMES = ("redis://", "rediss://", "unix://", SENTINEL)
+
+
+def is_redis_url(spec: str | None) -> bool:
+    return bool(spec) and str(spec).startswith(SCHEMES)
+
+
+def store_kind(spec: str | None) -> Literal["memory", "redis"]:
+    """Which store ``spec`` names (sessions, shared counters and ``serve --workers`` all ask here).
+
+    ``None`` or ``"memory"`` is the in-process store; ``redis://HOST:PORT/DB``,
+    ``rediss://`` (TLS), ``unix://`` socket URLs and ``redis+sentinel://`` are
+    Redis. Anything else is a configuration error that names the value.
+    """
+    if spec is None or spec == "memory":
+        return "memory"
+    if is_redis_url(spec):
+        return "redis"
+    raise ValueError(
+        f"--store: unknown store {spec!r} "
+        "(use 'memory', redis://HOST:PORT/DB or redis+sentinel://HOST:PORT/SERVICE/DB)"
+    )
 
 
 def open_store(spec: str | None, clock: Clock | None = None) -> SessionStore:
-    """``None`` or ``"memory"`` → ``MemoryStore``; ``redis://HOST:PORT/DB`` → ``RedisStore``.
-
-    ``rediss://`` (TLS) and ``unix://`` socket URLs are passed to redis-py as
-    they are; ``redis+sentinel://`` follows the primary Sentinel names.
-    Anything else is a configuration error that names the value.
-    """
-    if spec is None or spec == "memory":
+    """A ``MemoryStore`` or a ``RedisStore`` (URLs are passed to redis-py, Sentinel ones via ``Sentinel``)."""
+    if spec is None or store_kind(spec) == "memory":
         return MemoryStore(clock)
-    if is_redis_url(spec):
-        return RedisStore(spec, clock=clock)
-    raise ValueError(f"--store: unknown store {spec!r} (use {STORE_SPELLINGS})")
+    return RedisStore(spec, clock=clock)

@@ -99,18 +99,6 @@ def cancel_requested() -> bool:
     return task is not None and task.cancelling() > 0
 
 
-#: Every ``--store`` spelling that means Redis (``open_store``, ``open_shared_state``, ``serve --workers``).
-SCHEMES = ("redis://", "rediss://", "unix://", SENTINEL)
-
-
-#: For error messages that list what ``--store`` accepts.
-STORE_SPELLINGS = "'memory', redis://HOST:PORT/DB or redis+sentinel://HOST:PORT/SERVICE/DB"
-
-
-def is_redis_url(spec: str | None) -> bool:
-    return bool(spec) and str(spec).startswith(SCHEMES)
-
-
 def connect(url: str, *, max_connections: int = 2048) -> aioredis.Redis:
     """A client whose pool opens a connection per concurrent command, up to ``max_connections``.
 

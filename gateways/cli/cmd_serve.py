@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 from engine.diagnostics import FlowError
-from engine.store.redis import is_redis_url
+from engine.store.loader import is_redis_url
 from gateways.http_app import add_http_arguments, parse_host_port
 from gateways.ivr.options import add_ivr_arguments
 from gateways.sms.options import add_smpp_arguments
