@@ -34,6 +34,7 @@ from typing import Generic, Protocol, TypeVar
 import msgpack
 import redis.asyncio as aioredis
 
+from engine.persist import until_done
 from engine.store.redis import cancel_requested, connect
 
 log = logging.getLogger(__name__)
@@ -151,17 +152,13 @@ class RedisOutbox(Generic[T]):
         if self._spooler is None or self._spooler.done():
             self._spooler = asyncio.create_task(self._drain_spool(), name=f"outbox-spool-{self.consumer}")
 
-    async def _drain_spool(self, first_pause: float = 0.2, max_pause: float = 5.0) -> None:
-        pause = first_pause
+    async def _drain_spool(self) -> None:
         while self._spool:
-            try:
-                self._seen = int(await self._redis.lpush(self._k("ready"), self._spool[0]))
-            except aioredis.RedisError:
-                await asyncio.sleep(pause)
-                pause = min(pause * 2, max_pause)
-                continue
+            # put() already said Redis is away; waiting for it again is not news.
+            pushed = await until_done(lambda: self._redis.lpush(self._k("ready"), self._spool[0]),
+                                      what="spooled MT", log=None, retry_on=(aioredis.RedisError,))
+            self._seen = int(pushed)
             self._spool.popleft()
-            pause = first_pause
         log.info("outbox %s: spooled MTs handed to Redis", self._base)
 
     async def next(self) -> T:

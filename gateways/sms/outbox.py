@@ -22,13 +22,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from engine.persist import until_done
 from gateways.sms.link import LinkClosed
 from gateways.sms.pdu import ESME_RMSGQFUL, ESME_RSYSERR, ESME_RTHROTTLED, ESME_RX_T_APPN, Pdu
 
 log = logging.getLogger(__name__)
-
-#: First and longest pause (seconds) before asking a queue whose store is away (Redis down) again.
-STORE_RETRY, STORE_RETRY_MAX = 0.2, 5.0
 
 #: submit_sm_resp statuses worth another try; any other error is final.
 TRANSIENT = frozenset({ESME_RTHROTTLED, ESME_RMSGQFUL, ESME_RX_T_APPN, ESME_RSYSERR, 0x45})
@@ -171,19 +169,11 @@ class OutboxSender:
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
-        backoff = STORE_RETRY
         try:
             while True:
                 await self._window.acquire()
-                try:
-                    item = await self.box.next()
-                except Exception as exc:  # the queue's store is away: the sender must outlive the outage
-                    self._window.release()
-                    log.warning("outbox unavailable, asking again in %.1f s: %s", backoff, exc)
-                    await asyncio.sleep(backoff)
-                    backoff = min(backoff * 2, STORE_RETRY_MAX)
-                    continue
-                backoff = STORE_RETRY
+                # The queue's store may be away (Redis down): the sender must outlive the outage.
+                item = await until_done(self.box.next, what="outbox next", log=log)
                 await self._bound.wait()
                 if (pause := self._calm_until - loop.time()) > 0:
                     await asyncio.sleep(pause)
@@ -229,12 +219,4 @@ class OutboxSender:
 
     async def _record(self, what: str, item: MtItem, call: Callable[[], Awaitable[None]]) -> None:
         """Tell the queue what became of ``item``, until it listens: meanwhile the item stays taken, not lost."""
-        pause = STORE_RETRY
-        while True:
-            try:
-                await call()
-                return
-            except Exception as exc:
-                log.warning("outbox %s of MT %s failed, again in %.1f s: %s", what, item.key, pause, exc)
-                await asyncio.sleep(pause)
-                pause = min(pause * 2, STORE_RETRY_MAX)
+        await until_done(call, what=f"outbox {what} of MT {item.key}", log=log)
