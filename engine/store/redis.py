@@ -87,18 +87,6 @@ return {result[1], result[2], 0}
 """
 
 
-def cancel_requested() -> bool:
-    """Whether this task was asked to stop, even if the request got lost on the way.
-
-    redis-py (seen with 8.1 on CPython 3.11) sometimes swallows a task's
-    ``CancelledError`` mid-command and the command returns as if nothing
-    happened; a loop around Redis calls would then never stop. The request
-    still shows in ``Task.cancelling()``, so we check it after each call.
-    """
-    task = asyncio.current_task()
-    return task is not None and task.cancelling() > 0
-
-
 def connect(url: str, *, max_connections: int = 2048) -> aioredis.Redis:
     """A client whose pool opens a connection per concurrent command, up to ``max_connections``.
 
