@@ -34,12 +34,14 @@ from redis.asyncio import Redis
 from transitions import Machine
 
 from bench.common import Batch, Figures, best_of, log, run_async
-from engine.build import build_engine
 from engine.clock import SystemClock
-from engine.compiler import compile_file
-from engine.flow import CompiledFlow
+from engine.flow.compiler import compile_file
+from engine.flow.machine import edge_name
+from engine.flow.model import CompiledFlow
+from engine.ports.sessions import SessionStore
+from engine.run.build import build_engine
 from engine.session import Session
-from engine.store.base import SessionStore
+from engine.states import LANGUAGE
 from engine.store.loader import open_store
 from engine.store.memory import MemoryStore
 from engine.store.redis import RedisStore
@@ -104,9 +106,9 @@ def script_edges(flow: CompiledFlow) -> list[list[str]]:
     state, steps = flow.spec.entry, []
     for text in SCRIPT:
         dest = next(o.goto for o in flow.nodes[state].by_channel["ussd"] if o.key == text)
-        fired = [f"{state}>{dest}"]
-        while flow.nodes[dest].kind == "message" and flow.nodes[dest].spec.goto:
-            fired.append(f"{dest}>{flow.nodes[dest].spec.goto}")
+        fired = [edge_name(state, dest)]
+        while flow.nodes[dest].spec.type == "message" and flow.nodes[dest].spec.goto:
+            fired.append(edge_name(dest, flow.nodes[dest].spec.goto))
             dest = flow.nodes[dest].spec.goto
         steps.append(fired)
         state = dest
@@ -119,7 +121,7 @@ async def floor_batch(flow: CompiledFlow) -> Callable[[], Awaitable[int]]:
     keys = [f"ussd:f{i}" for i in range(SESSIONS)]
     for key in keys:
         await store.put(Session(key, "8613800138000", "ussd", flow.id, flow.version, flow.spec.entry, "zh", 0.0), 600)
-    steps = itertools.cycle([[flow.machine.events[name] for name in fired] for fired in script_edges(flow)])
+    steps = itertools.cycle([[flow.machine.machine.events[name] for name in fired] for fired in script_edges(flow)])
     wait = Wait("choice", max_digits=1)
 
     async def batch() -> int:
@@ -256,7 +258,7 @@ async def clear(client: Redis, prefix: str) -> None:
 
 
 async def measure(store_spec: str, seconds: float) -> Figures:
-    flow = compile_file(str(FLOWS / "bench.yaml"))
+    flow = compile_file(LANGUAGE, str(FLOWS / "bench.yaml"))
     prefix = f"mfbench:{uuid.uuid4().hex[:8]}:"
     store = open_store(store_spec) if store_spec == "memory" else RedisStore(store_spec, prefix=prefix)
     try:

@@ -39,7 +39,7 @@ HandlerFactory = Callable[[], Handler]
 
 
 def engine_handler() -> Handler:
-    from engine.build import build_engine
+    from engine.run.build import build_engine
 
     return build_engine(str(ROOT / "flows"), "demo").handle
 

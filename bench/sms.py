@@ -40,7 +40,7 @@ def fixed_handler() -> Handler:
 
 
 def engine_handler() -> Handler:
-    from engine.build import build_engine
+    from engine.run.build import build_engine
 
     return build_engine("flows", backend="demo").handle
 

@@ -37,8 +37,8 @@ import aiohttp
 from aiohttp import web
 
 from bench.common import Figures, log, run_async
-from engine.build import build_engine
-from engine.store.base import SessionStore
+from engine.ports.sessions import SessionStore
+from engine.run.build import build_engine
 from engine.store.loader import open_store
 from engine.store.redis import RedisStore
 from engine.types import Handler, Reply

@@ -14,6 +14,9 @@ import msgpack
 
 from engine.types import Channel
 
+#: Fields of a packed session before ``pages``/``pages_end`` had slots (rolling upgrades read them).
+_BEFORE_PAGE_SLOTS = 15
+
 Frame = tuple[str, int, str]  # (flow id, version, state to resume in the caller)
 
 
@@ -27,6 +30,8 @@ class Session:
         "locale",
         "msisdn",
         "page",
+        "pages",
+        "pages_end",
         "pending",
         "rev",
         "stack",
@@ -59,8 +64,12 @@ class Session:
         self.stack: list[Frame] = []
         #: Invalid-choice / no-input counters of the state we wait in.
         self.counters: dict[str, int] = {}
-        #: USSD page shown for the current prompt.
+        #: USSD pages of the last reply when it needed more than one, and the one shown.
+        #: Engine bookkeeping lives in these slots, never in ``vars``, where a flow could clobber it.
+        self.pages: list[str] = []
         self.page = 0
+        #: The paged reply ended the dialog: the last page ends it again.
+        self.pages_end = False
         #: Deadline of a pending confirmation (0 when none).
         self.pending = 0.0
         self.created = now
@@ -82,6 +91,8 @@ class Session:
             "st": [list(f) for f in self.stack],
             "n": self.counters,
             "p": self.page,
+            "pg": self.pages,
+            "pe": self.pages_end,
             "pd": self.pending,
             "t0": self.created,
             "t1": self.updated,
@@ -95,6 +106,8 @@ class Session:
         s.stack = [(str(a), int(b), str(c)) for a, b, c in d.get("st") or []]
         s.counters = dict(d.get("n") or {})
         s.page = int(d.get("p", 0))
+        s.pages = list(d.get("pg") or [])
+        s.pages_end = bool(d.get("pe", False))
         s.pending = float(d.get("pd", 0.0))
         s.updated = float(d.get("t1", s.created))
         s.rev = int(d.get("r", 0))
@@ -104,15 +117,19 @@ class Session:
         """Compact positional msgpack: the hot path of the stores (about 130 bytes)."""
         blob: bytes = msgpack.packb([
             self.key, self.msisdn, self.channel, self.flow, self.version, self.state, self.locale, self.vars,
-            self.stack, self.counters, self.page, self.pending, self.created, self.updated, self.rev,
+            self.stack, self.counters, self.page, self.pages, self.pages_end, self.pending, self.created,
+            self.updated, self.rev,
         ])
         return blob
 
     @classmethod
     def unpack(cls, blob: bytes) -> Session:
         s = cls.__new__(cls)
+        fields = msgpack.unpackb(blob)
+        if len(fields) == _BEFORE_PAGE_SLOTS:  # written by a release that kept pages in vars: keep them
+            fields[11:11] = [fields[7].pop("_pg", None) or [], bool(fields[7].pop("_pe", False))]
         (s.key, s.msisdn, s.channel, s.flow, s.version, s.state, s.locale, s.vars, stack, s.counters, s.page,
-         s.pending, s.created, s.updated, s.rev) = msgpack.unpackb(blob)
+         s.pages, s.pages_end, s.pending, s.created, s.updated, s.rev) = fields
         s.stack = [(a, b, c) for a, b, c in stack]
         return s
 

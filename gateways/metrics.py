@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
-from engine.events import EngineEvent
+from engine.ports.events import EngineEvent
 
 
 class EngineMetrics:

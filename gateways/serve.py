@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
-from engine.build import build_engine
 from engine.clock import SystemClock
-from engine.diagnostics import FlowError
-from engine.registry import flow_files
-from engine.runtime import Engine
+from engine.flow.diagnostics import FlowError
+from engine.flow.registry import flow_files
+from engine.run.build import build_engine
+from engine.run.engine import Engine
 from engine.shared_state import SharedState, open_shared_state
 from engine.store.loader import is_redis_url, open_store
 from engine.store.memory import MemoryStore

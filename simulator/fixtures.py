@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.backend.base import (
+from engine.ports.backend import (
     Backend,
     BackendFailure,
     BackendTimeout,

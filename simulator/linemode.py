@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TextIO
 
-from engine.runtime import Engine
+from engine.run.engine import Engine
 from engine.types import Channel, Inbound, Reply
 
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from engine.backend.base import BackendTimeout, BackendUnavailable, BusinessError, CallContext
 from engine.backend.demo import KEY_SECONDS, DemoBackend
 from engine.backend.demo_auth import weakness
 from engine.clock import ManualClock
+from engine.ports.backend import BackendTimeout, BackendUnavailable, BusinessError, CallContext
 
 CTX = CallContext(msisdn="8613800138000", channel="sms", session_id="s-1")
 

@@ -14,14 +14,14 @@ from dataclasses import dataclass
 
 import pytest
 
-from engine.backend.base import Backend, CallContext
 from engine.backend.catalogue import OPERATIONS
 from engine.backend.demo import DemoBackend
 from engine.backend.http import HttpBackend
 from engine.backend.http_server import serve_backend
-from engine.build import build_engine
 from engine.clock import ManualClock
-from engine.runtime import Engine
+from engine.ports.backend import Backend, CallContext
+from engine.run.build import build_engine
+from engine.run.engine import Engine
 from engine.types import Event, Inbound, Reply
 
 MSISDN = "8613800138000"

@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from engine.channels import GSM7_BASIC, GSM7_EXT, sms_segments
 from engine.clock import ManualClock
+from engine.flow.channels import GSM7_BASIC, GSM7_EXT, sms_segments
 from gateways.sms.codec import (
     GSM7_EXT_TABLE,
     GSM7_TABLE,

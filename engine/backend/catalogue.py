@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from engine.backend.base import OperationInfo
+from engine.ports.backend import OperationInfo
 
 _OPS = (
     OperationInfo("profile"),

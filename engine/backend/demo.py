@@ -17,7 +17,6 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from engine.backend.base import BackendFailure, BackendUnavailable, BusinessError, CallContext, OperationInfo
 from engine.backend.catalogue import OPERATIONS, OPTIONAL_PARAMS
 from engine.backend.demo_auth import HANDLERS as AUTH_HANDLERS
 from engine.backend.demo_ops import HANDLERS as ACCOUNT_HANDLERS
@@ -25,6 +24,7 @@ from engine.backend.demo_ops import DemoCall, Handler
 from engine.backend.demo_seed import seed
 from engine.backend.keys import idempotency_key
 from engine.clock import Clock, SystemClock
+from engine.ports.backend import BackendFailure, BackendUnavailable, BusinessError, CallContext, OperationInfo
 
 _HANDLERS: dict[str, Handler] = {**ACCOUNT_HANDLERS, **AUTH_HANDLERS}
 #: How long a transaction's idempotency key is remembered.

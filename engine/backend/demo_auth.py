@@ -13,9 +13,9 @@ import itertools
 import secrets
 from typing import Any
 
-from engine.backend.base import BusinessError
 from engine.backend.demo_ops import DemoCall, Handler
 from engine.backend.demo_seed import hash_secret
+from engine.ports.backend import BusinessError
 
 MAX_TRIES = 5
 LOCK_SECONDS = 24 * 3600

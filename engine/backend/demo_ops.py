@@ -16,8 +16,8 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from engine.backend.base import BusinessError, CallContext
 from engine.backend.demo_seed import OPERATOR_TZ, REWARDS, month_of
+from engine.ports.backend import BusinessError, CallContext
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 TOPUP_MIN, TOPUP_MAX = Decimal(1), Decimal(500)

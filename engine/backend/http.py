@@ -17,7 +17,8 @@ from typing import Any
 
 import aiohttp
 
-from engine.backend.base import (
+from engine.backend.keys import idempotency_key
+from engine.ports.backend import (
     BackendFailure,
     BackendTimeout,
     BackendUnavailable,
@@ -25,7 +26,6 @@ from engine.backend.base import (
     CallContext,
     OperationInfo,
 )
-from engine.backend.keys import idempotency_key
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
-from engine.backend.base import Backend, BackendFailure, BackendTimeout, BusinessError, CallContext
+from engine.ports.backend import Backend, BackendFailure, BackendTimeout, BusinessError, CallContext
 
 BACKEND_KEY = web.AppKey("backend", Backend)
 

@@ -17,7 +17,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from engine.backend.base import CallContext
+from engine.ports.backend import CallContext
 
 _SECRET = secrets.token_bytes(32)
 

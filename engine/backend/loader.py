@@ -16,9 +16,9 @@ import importlib
 import re
 from typing import TYPE_CHECKING
 
-from engine.backend.base import Backend
 from engine.backend.catalogue import OPERATIONS
 from engine.clock import Clock
+from engine.ports.backend import Backend
 
 if TYPE_CHECKING:  # aiohttp is imported only when an HTTP backend is asked for
     from engine.backend.http import OperationsSpec

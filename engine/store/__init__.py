@@ -1,6 +1,6 @@
 """Session stores: in-memory (default) and Redis (scale-out); ``open_store`` picks by URL."""
 
-from engine.store.base import SessionBusy, SessionStore, StaleSession
+from engine.ports.sessions import SessionBusy, SessionStore, StaleSession
 from engine.store.loader import open_store
 from engine.store.memory import MemoryStore
 

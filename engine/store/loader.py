@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from engine.clock import Clock
-from engine.store.base import SessionStore
+from engine.ports.sessions import SessionStore
 from engine.store.memory import MemoryStore
 from engine.store.redis import RedisStore
 from engine.store.redis_sentinel import SENTINEL

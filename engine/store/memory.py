@@ -12,8 +12,8 @@ import asyncio
 from collections import deque
 
 from engine.clock import Clock, SystemClock
+from engine.ports.sessions import StaleSession
 from engine.session import Session
-from engine.store.base import StaleSession
 
 
 class MemoryStore:

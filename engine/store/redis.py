@@ -43,8 +43,8 @@ from redis.exceptions import LockNotOwnedError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from engine.clock import Clock, SystemClock
+from engine.ports.sessions import SessionBusy, StaleSession, StoreUnavailable
 from engine.session import Session
-from engine.store.base import SessionBusy, StaleSession, StoreUnavailable
 from engine.store.redis_pipe import AutoPipeline
 from engine.store.redis_sentinel import SENTINEL, sentinel_client
 

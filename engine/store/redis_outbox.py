@@ -34,7 +34,7 @@ from typing import Generic, Protocol, TypeVar
 import msgpack
 import redis.asyncio as aioredis
 
-from engine.persist import until_done
+from engine.retry import until_done
 from engine.store.redis import connect
 
 log = logging.getLogger(__name__)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from engine.compiler import compile_file
-from engine.diagnostics import FlowError
-from engine.graph import to_dot, to_mermaid
+from engine.flow.compiler import compile_file
+from engine.flow.diagnostics import FlowError
+from engine.flow.graph import to_dot, to_mermaid
+from engine.states import LANGUAGE
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -19,7 +20,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        flow = compile_file(args.flow_file)
+        flow = compile_file(LANGUAGE, args.flow_file)
     except FlowError as exc:
         for d in exc.diagnostics:
             print(d, file=sys.stderr)

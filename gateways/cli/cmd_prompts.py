@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
-from engine.prompts import Prompt, iter_prompts
+from engine.flow.prompts import Prompt, iter_prompts
 from gateways.cli.common import load_flows
 from gateways.ivr.prompt_audio import SynthesisError, espeak_available, synthesise
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 
-from engine.spec import FlowSpec
+from engine.states import LANGUAGE
 
 
 def schema_text() -> str:
-    schema = FlowSpec.model_json_schema()
+    schema = LANGUAGE.flow_model.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "menuflow flow file"
     return json.dumps(schema, ensure_ascii=False, indent=2, sort_keys=True) + "\n"

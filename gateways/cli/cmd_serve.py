@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 
-from engine.diagnostics import FlowError
+from engine.flow.diagnostics import FlowError
 from engine.store.loader import is_redis_url
 from gateways.http_app import add_http_arguments, parse_host_port
 from gateways.ivr.options import add_ivr_arguments

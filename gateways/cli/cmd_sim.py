@@ -10,7 +10,7 @@ import argparse
 import asyncio
 import sys
 
-from engine.build import build_engine
+from engine.run.build import build_engine
 from gateways.cli.common import load_flows
 from gateways.sms.options import parse_hostport
 from simulator.linemode import run_lines

@@ -6,7 +6,8 @@ import argparse
 import sys
 
 from engine.backend.catalogue import OPERATIONS
-from engine.checks import check_paths
+from engine.flow.checks import check_paths
+from engine.states import LANGUAGE
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -23,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
         from engine.backend.loader import load_backend
 
         operations = dict(load_backend(args.backend).operations())
-    diags = check_paths(args.paths, operations)
+    diags = check_paths(LANGUAGE, args.paths, operations)
     for d in diags:
         print(d, file=sys.stderr if d.severity == "error" else sys.stdout)
     errors = sum(d.severity == "error" for d in diags)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import sys
 
-from engine.diagnostics import FlowError
-from engine.registry import FlowRegistry
+from engine.flow.diagnostics import FlowError
+from engine.flow.registry import FlowRegistry
+from engine.states import LANGUAGE
 
 
 def load_flows(path: str) -> FlowRegistry | None:
     """The compiled flows under ``path``, or None after printing every diagnostic to stderr."""
-    registry = FlowRegistry([path])
+    registry = FlowRegistry(LANGUAGE, [path])
     try:
         registry.load()
     except FlowError as exc:

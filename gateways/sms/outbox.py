@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from engine.persist import until_done
+from engine.retry import until_done
 from gateways.sms.link import LinkClosed
 from gateways.sms.pdu import ESME_RMSGQFUL, ESME_RSYSERR, ESME_RTHROTTLED, ESME_RX_T_APPN, Pdu
 

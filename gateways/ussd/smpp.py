@@ -24,8 +24,8 @@ from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from engine.channels import fits_ussd_page
 from engine.clock import Clock, SystemClock
+from engine.flow.channels import fits_ussd_page
 from engine.msisdn import normalise_msisdn
 from engine.types import Event, Handler, Inbound, PushSink
 from gateways.sms.codec import CodecError, decode_text, encode_single

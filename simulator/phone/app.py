@@ -26,7 +26,7 @@ from prompt_toolkit.output import Output
 from prompt_toolkit.styles import Style
 from prompt_toolkit.widgets import Button, Frame, TextArea
 
-from engine.registry import FlowRegistry
+from engine.flow.registry import FlowRegistry
 from simulator.phone import views
 from simulator.phone.commands import Quit, run_command
 from simulator.phone.model import PhoneModel

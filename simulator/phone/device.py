@@ -13,8 +13,8 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from engine.events import MASK, EngineEvent
-from engine.runtime import Engine
+from engine.ports.events import MASK, EngineEvent
+from engine.run.engine import Engine
 from engine.session import Session
 from engine.types import Channel, Event, Inbound, Reply, Wait
 

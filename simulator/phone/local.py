@@ -7,12 +7,12 @@ session keeps the one it started on).
 
 from __future__ import annotations
 
-from engine.backend.base import Backend
 from engine.backend.loader import load_backend
-from engine.build import build_engine
-from engine.diagnostics import FlowError
-from engine.registry import FlowRegistry
-from engine.runtime import Engine
+from engine.flow.diagnostics import FlowError
+from engine.flow.registry import FlowRegistry
+from engine.ports.backend import Backend
+from engine.run.build import build_engine
+from engine.run.engine import Engine
 from engine.types import Channel
 from simulator.fixtures import Fixture, FixtureBackend
 from simulator.phone.device import LocalDevice

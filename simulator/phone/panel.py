@@ -10,14 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.channels import sms_segments, ussd_length
-from engine.events import MASK, EngineEvent
-from engine.registry import FlowRegistry
+from engine.flow.channels import sms_segments, ussd_length
+from engine.flow.registry import FlowRegistry
+from engine.ports.events import MASK, EngineEvent
 from engine.types import Reply
 from simulator.phone.model import PhoneModel
-
-#: Engine bookkeeping that means nothing to QA (USSD pages are shown as "page n of m").
-_INTERNAL = frozenset({"_pg", "_pe", "_secret"})
 
 
 def _short(value: Any, width: int = 60) -> str:
@@ -71,7 +68,7 @@ def panel_lines(model: PhoneModel, registry: FlowRegistry | None) -> list[str]:
     if session is not None:
         # A subflow's secret (the auth flow's password) outlives the subflow: mask every flow's secrets.
         secret = {name for f in (registry.current.values() if registry else ()) for name in f.secrets}
-        shown = {k: v for k, v in session.vars.items() if k not in _INTERNAL}
+        shown = dict(session.vars)
         out.append("Session vars" + ("" if shown else "  (none)"))
         out += [f"  {k} = {MASK if k in secret else _short(v)}" for k, v in sorted(shown.items())]
         if session.stack:
@@ -85,7 +82,7 @@ def panel_lines(model: PhoneModel, registry: FlowRegistry | None) -> list[str]:
     states = [e.state for e in last.events if e.kind == "state"] if last else []
     if states:
         out.append("Path     " + " > ".join(states))
-    pages = len(session.vars.get("_pg") or [1]) if session is not None else 1
+    pages = len(session.pages or [1]) if session is not None else 1
     out.append("Rendering")
     out += rendering(reply, pages, session.page if session is not None else 0)
     for push in last.pushes if last else []:

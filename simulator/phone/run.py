@@ -8,7 +8,7 @@ import sys
 from prompt_toolkit.input import Input
 from prompt_toolkit.output import Output
 
-from engine.registry import FlowRegistry
+from engine.flow.registry import FlowRegistry
 from simulator.phone.app import PhoneApp
 from simulator.phone.local import LocalWorld
 from simulator.phone.model import PhoneModel

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.events import EngineEvent
+from engine.ports.events import EngineEvent
 
 
 def _strings(value: Any, key: str) -> tuple[str, ...]:

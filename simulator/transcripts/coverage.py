@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from engine.events import EngineEvent
-from engine.registry import FlowRegistry
+from engine.flow.registry import FlowRegistry
+from engine.ports.events import EngineEvent
 
 StateId = tuple[str, str]  # (flow, state)
 OptionId = tuple[str, str, str]  # (flow, menu state, target state)
@@ -41,7 +41,7 @@ class Visits:
         flow_id, menu, text = pending
         flow = self.registry.current.get(flow_id)
         node = flow.nodes.get(menu) if flow is not None and flow_id == event.flow else None
-        if node is None or node.kind != "menu":
+        if node is None or not node.options:
             return
         for opt in node.by_channel.get(event.channel, ()):
             if opt.key == text and opt.goto == event.state:
@@ -77,7 +77,7 @@ class Coverage:
         for flow_id in sorted(registry.current):
             flow = registry.current[flow_id]
             states = sorted(flow.nodes)
-            options = sorted({(name, o.goto) for name, n in flow.nodes.items() if n.kind == "menu"
+            options = sorted({(name, o.goto) for name, n in flow.nodes.items() if n.options
                               for o in n.options})
             missed_s = tuple(s for s in states if (flow_id, s) not in visits.states)
             missed_o = tuple(f"{m} -> {g}" for m, g in options if (flow_id, m, g) not in visits.options)

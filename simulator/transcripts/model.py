@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from engine.registry import flow_files
+from engine.flow.registry import flow_files
 from engine.types import CHANNELS, Channel
 from simulator.fixtures import Fixture, FixtureError, parse_fixtures
 from simulator.transcripts.checks import CallCheck, TextCheck

@@ -12,9 +12,9 @@ import time
 from dataclasses import dataclass, field
 
 from engine.backend.demo import DemoBackend
-from engine.build import build_engine
 from engine.clock import ManualClock
-from engine.registry import FlowRegistry
+from engine.flow.registry import FlowRegistry
+from engine.run.build import build_engine
 from simulator.fixtures import FixtureBackend
 from simulator.phone.device import Exchange, LocalDevice
 from simulator.transcripts.coverage import Visits

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from engine.registry import FlowRegistry
+from engine.flow.registry import FlowRegistry
 from simulator.transcripts.coverage import Coverage, Visits
 from simulator.transcripts.model import Transcript, TranscriptError, find_transcripts, load_transcript
 from simulator.transcripts.runner import Outcome, run_all

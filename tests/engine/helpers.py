@@ -5,12 +5,12 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-from engine.backend.base import Backend
 from engine.backend.demo import DemoBackend
-from engine.build import build_engine
 from engine.clock import ManualClock
-from engine.events import EngineEvent
-from engine.runtime import Engine
+from engine.ports.backend import Backend
+from engine.ports.events import EngineEvent
+from engine.run.build import build_engine
+from engine.run.engine import Engine
 from engine.types import Channel, Inbound, Reply
 
 ZH = "8613800138000"

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.checks import check_paths
+from engine.flow.checks import check_paths
+from engine.states import LANGUAGE
 from tests.engine.helpers import write_flow
 
 HEAD = """\
@@ -143,7 +144,7 @@ def test_broken_flow_reports_exact_location(tmp_path: Path, monkeypatch: pytest.
                                             expected: str) -> None:
     monkeypatch.chdir(tmp_path)
     write_flow(tmp_path, source, "f.yaml")
-    diags = check_paths(["f.yaml"], None)
+    diags = check_paths(LANGUAGE, ["f.yaml"], None)
     errors = [str(d) for d in diags if d.severity == "error"]
     assert expected in errors, errors
 
@@ -171,7 +172,7 @@ triggers:
 states:
   e: {type: end, text: x}
 """, "b.yaml")
-    got = [str(d) for d in check_paths(["."], None)]
+    got = [str(d) for d in check_paths(LANGUAGE, ["."], None)]
     assert "./a.yaml:8:28: error: states.s.flow: unknown flow 'nope'; flows are: a, b" in got
     assert any(m.startswith("./b.yaml:6:9: error: triggers.sms[0]: 'ye' is already a sms trigger") for m in got)
 
@@ -179,6 +180,6 @@ states:
 def test_not_a_mapping(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     write_flow(tmp_path, "- just\n- a list\n", "f.yaml")
-    assert [str(d) for d in check_paths(["f.yaml"], None)] == [
+    assert [str(d) for d in check_paths(LANGUAGE, ["f.yaml"], None)] == [
         "f.yaml:1:1: error: a flow file must be a mapping with flow:, states:"
     ]

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from engine.backend.catalogue import OPERATIONS
-from engine.checks import check_paths
+from engine.flow.checks import check_paths
+from engine.states import LANGUAGE
 from tests.engine.helpers import write_flow
 
 LINTY = """\
@@ -66,7 +67,7 @@ states:
 def warnings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     monkeypatch.chdir(tmp_path)
     write_flow(tmp_path, LINTY, "lint.yaml")
-    diags = check_paths(["lint.yaml"], OPERATIONS)
+    diags = check_paths(LANGUAGE, ["lint.yaml"], OPERATIONS)
     assert all(d.severity == "warning" for d in diags)
     return [str(d) for d in diags]
 
@@ -107,4 +108,4 @@ def test_channel_limits(warnings: list[str]) -> None:
 
 
 def test_demo_flows_are_clean() -> None:
-    assert [str(d) for d in check_paths(["flows"], OPERATIONS)] == []
+    assert [str(d) for d in check_paths(LANGUAGE, ["flows"], OPERATIONS)] == []

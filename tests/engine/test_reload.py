@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.diagnostics import FlowError
+from engine.flow.diagnostics import FlowError
 from tests.engine.helpers import Phone, engine_for, write_flow
 
 V = """\

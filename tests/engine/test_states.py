@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.backend.base import BackendTimeout, BackendUnavailable
 from engine.backend.demo import DemoBackend
 from engine.clock import ManualClock
+from engine.ports.backend import BackendTimeout, BackendUnavailable
 from tests.engine.helpers import EN, POOR, ZH, Phone, engine_for, write_flow
 
 FLOW = """

@@ -9,9 +9,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from engine.build import build_engine
 from engine.clock import ManualClock
-from engine.runtime import Engine
+from engine.run.build import build_engine
+from engine.run.engine import Engine
 from engine.types import Inbound, Reply
 from gateways.ivr.fake_asterisk import FakeAsterisk, agi_environment
 from gateways.ivr.fastagi import AgiServer, start_agi

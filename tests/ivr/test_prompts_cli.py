@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.prompts import Prompt
+from engine.flow.prompts import Prompt
 from gateways.cli import cmd_prompts
 from gateways.ivr.prompt_audio import resample_linear
 from tests.conftest import skip_or_fail

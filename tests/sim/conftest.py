@@ -10,8 +10,8 @@ import pytest
 from prompt_toolkit.input import PipeInput, create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
-from engine.build import load_registry
-from engine.registry import FlowRegistry
+from engine.flow.registry import FlowRegistry
+from engine.run.build import load_registry
 from simulator.phone.app import PhoneApp
 from simulator.phone.local import LocalWorld
 

@@ -14,7 +14,7 @@ import yaml
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
-from engine.registry import FlowRegistry
+from engine.flow.registry import FlowRegistry
 from gateways.cli.main import parser
 from simulator.phone.run import run_phone
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from engine.backend.base import BackendTimeout, BackendUnavailable, BusinessError, CallContext
 from engine.backend.catalogue import OPERATIONS
 from engine.backend.demo import DemoBackend
 from engine.clock import ManualClock
+from engine.ports.backend import BackendTimeout, BackendUnavailable, BusinessError, CallContext
 from simulator.fixtures import Fixture, FixtureBackend, FixtureError, parse_fixtures
 
 CTX = CallContext("8613800138000", "sms", "t")

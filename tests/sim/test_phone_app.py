@@ -8,7 +8,7 @@ from pathlib import Path
 
 from prompt_toolkit.output import DummyOutput
 
-from engine.build import load_registry
+from engine.run.build import load_registry
 from simulator.phone.snapshot import snapshot
 from tests.sim.conftest import Driver, F, until
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from engine.registry import FlowRegistry
+from engine.flow.registry import FlowRegistry
 from simulator.transcripts.recorder import Recorder
 from simulator.transcripts.suite import run_suite
 from tests.sim.conftest import Driver, F

@@ -10,9 +10,9 @@ from aiohttp import web
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
-from engine.build import build_engine
-from engine.registry import FlowRegistry
-from engine.runtime import Engine
+from engine.flow.registry import FlowRegistry
+from engine.run.build import build_engine
+from engine.run.engine import Engine
 from engine.types import Reply
 from gateways.http_app import create_http_app
 from gateways.ivr.twiml import add_twiml_routes

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 from smpp_helpers import fast_options
 
-from engine.build import build_engine
+from engine.run.build import build_engine
 from gateways.sms.service import SmsService
 from simulator.smsc import SmscSimulator
 from simulator.smsc_npm import NpmSmsc

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from engine.build import build_engine
 from engine.clock import ManualClock
+from engine.run.build import build_engine
 from engine.types import Reply
 from gateways.sms.options import SmppOptions
 from gateways.sms.service import SmsService

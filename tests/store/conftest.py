@@ -15,7 +15,7 @@ import pytest
 import redis
 
 from engine.clock import ManualClock
-from engine.store.base import SessionStore
+from engine.ports.sessions import SessionStore
 from engine.store.memory import MemoryStore
 from engine.store.redis import RedisStore
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.build import build_engine
-from engine.runtime import Engine
+from engine.run.build import build_engine
+from engine.run.engine import Engine
 from engine.store.redis import RedisStore
 from engine.types import Event, Inbound
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from prometheus_client import CollectorRegistry
 
-from engine.build import build_engine
-from engine.store.base import StoreUnavailable
+from engine.ports.sessions import StoreUnavailable
+from engine.run.build import build_engine
 from engine.store.redis import RedisStore
 from engine.types import Inbound
 from gateways.metrics import EngineMetrics

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from engine.build import build_engine
+from engine.run.build import build_engine
 from engine.store.loader import open_store
 from engine.store.redis import RedisStore
 from engine.store.redis_sentinel import parse_sentinel_url

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from engine.clock import ManualClock
+from engine.ports.sessions import SessionBusy, StaleSession
 from engine.session import Session
-from engine.store.base import SessionBusy, StaleSession
 from engine.store.loader import open_store
 from engine.store.memory import MemoryStore
 from engine.store.redis import RedisStore

@@ -8,8 +8,8 @@ import msgpack
 import pytest
 
 from engine.clock import ManualClock
+from engine.ports.sessions import SessionStore, StaleSession
 from engine.session import Session
-from engine.store.base import SessionStore, StaleSession
 
 
 def make_session(key: str = "ussd:abc123", *, now: float = 1_780_000_000.0) -> Session:

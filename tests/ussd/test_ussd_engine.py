@@ -7,10 +7,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from engine.build import build_engine
-from engine.channels import fits_ussd_page
 from engine.clock import ManualClock
-from engine.runtime import Engine
+from engine.flow.channels import fits_ussd_page
+from engine.run.build import build_engine
+from engine.run.engine import Engine
 
 from .helpers import MSISDN, Live, live
 

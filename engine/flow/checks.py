@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from engine.backend.base import OperationInfo
-from engine.diagnostics import Diagnostic, FlowError
-from engine.lint import defined_vars, lint_flow
-from engine.registry import FlowRegistry
+from engine.flow.diagnostics import Diagnostic, FlowError
+from engine.flow.language import Language
+from engine.flow.lint import defined_vars, lint_flow
+from engine.flow.registry import FlowRegistry
+from engine.ports.backend import OperationInfo
 
 
-def check_paths(paths: Sequence[str], operations: Mapping[str, OperationInfo] | None) -> list[Diagnostic]:
-    registry = FlowRegistry(list(paths))
+def check_paths(lang: Language, paths: Sequence[str], operations: Mapping[str, OperationInfo] | None
+                ) -> list[Diagnostic]:
+    registry = FlowRegistry(lang, list(paths))
     try:
         registry.load()
     except FlowError as exc:

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from engine.backend.base import Backend, BackendFailure, CallContext
 from engine.backend.loader import load_backend
 from engine.clock import Clock, SystemClock
-from engine.registry import FlowRegistry
-from engine.runtime import Engine, LocaleLookup
-from engine.store.base import SessionStore
+from engine.flow.registry import FlowRegistry
+from engine.ports.backend import Backend, BackendFailure, CallContext
+from engine.ports.sessions import SessionStore
+from engine.run.engine import Engine, LocaleLookup
+from engine.states import LANGUAGE
 from engine.store.memory import MemoryStore
 
 
 def load_registry(flows: str | Sequence[str] = "flows") -> FlowRegistry:
     """Compile every flow file; raises FlowError with all diagnostics on failure."""
     paths = [flows] if isinstance(flows, str) else list(flows)
-    registry = FlowRegistry(paths)
+    registry = FlowRegistry(LANGUAGE, paths)
     registry.load()
     return registry
 

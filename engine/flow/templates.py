@@ -16,7 +16,7 @@ from jinja2 import TemplateSyntaxError, meta
 from jinja2.nodes import Template as TemplateNode
 from jinja2.sandbox import SandboxedEnvironment
 
-from engine.spec import LocaleText, Text, TextSpec
+from engine.flow.spec import LocaleText, Text, TextSpec
 
 
 def _yuan(value: Any) -> str:

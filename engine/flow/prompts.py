@@ -12,8 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from engine.registry import FlowRegistry
-from engine.render import render_menu
+from engine.flow.registry import FlowRegistry
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,11 +31,7 @@ def iter_prompts(registry: FlowRegistry) -> Iterator[Prompt]:
                 if node.text is None:
                     continue
                 pid = node.text.audio or f"{flow.id}/{name}"
-                if node.kind == "menu":
-                    text = render_menu(flow, node, "ivr", loc, {"channel": "ivr", "locale": loc}) if node.static \
-                        else node.text.get("ivr", loc, flow.locale).source
-                else:
-                    text = node.text.get("ivr", loc, flow.locale).source
+                text = node.kind.ivr_text(flow, node, loc)
                 if text:
                     yield Prompt(flow.id, name, pid, loc, text)
                 if node.error is not None:

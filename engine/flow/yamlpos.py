@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from engine.diagnostics import Diagnostic, Path
+from engine.flow.diagnostics import Diagnostic, Path
 
 Positions = dict[Path, tuple[int, int]]
 

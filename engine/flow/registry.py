@@ -1,24 +1,20 @@
-"""All loaded flows, every version still in use, and the trigger indexes.
+"""All loaded flows and every version still in use.
 
 Reloading adds new versions beside the old ones: a live session keeps the
-version it started on; the next session starts on the newest.
+version it started on; the next session starts on the newest. A reload that
+has any error changes nothing.
 """
 
 from __future__ import annotations
 
 import os
-import unicodedata
-from dataclasses import dataclass
 
-from engine.compiler import compile_file
-from engine.diagnostics import Diagnostic, FlowError
-from engine.flow import CompiledFlow
-from engine.yamlpos import locate
-
-
-def normalize_command(text: str) -> str:
-    """Full-width → half-width, case folded, inner spaces dropped: how SMS commands match."""
-    return "".join(unicodedata.normalize("NFKC", text).split()).upper()
+from engine.flow.compiler import compile_file
+from engine.flow.diagnostics import Diagnostic, FlowError
+from engine.flow.language import Language
+from engine.flow.model import CompiledFlow
+from engine.flow.spec import normalize_command
+from engine.flow.yamlpos import locate
 
 
 def flow_files(paths: list[str]) -> list[str]:
@@ -33,23 +29,16 @@ def flow_files(paths: list[str]) -> list[str]:
     return out
 
 
-@dataclass(frozen=True, slots=True)
-class Route:
-    flow: str
-    state: str | None
-    #: For USSD star shortcuts: inputs to replay after the entry (*100*2*1# → ("2", "1")).
-    path: tuple[str, ...] = ()
-
-
 class FlowRegistry:
-    def __init__(self, paths: list[str] | None = None) -> None:
+    def __init__(self, lang: Language, paths: list[str] | None = None) -> None:
+        self.lang = lang
         self.paths = list(paths or [])
         self.versions: dict[str, dict[int, CompiledFlow]] = {}
         self.current: dict[str, CompiledFlow] = {}
-        self.sms: dict[str, Route] = {}
-        self.ussd: dict[str, Route] = {}
-        self.ivr: dict[str, Route] = {}
-        self.warnings: list[Diagnostic] = []
+        #: The flows of the last load, in load order: the ones whose triggers route.
+        self.live: tuple[CompiledFlow, ...] = ()
+        #: Bumped by every install, so routing tables built from ``current`` know when to rebuild.
+        self.generation = 0
 
     def load(self) -> list[Diagnostic]:
         """(Re)load every flow file; on any error nothing changes and FlowError is raised.
@@ -62,7 +51,7 @@ class FlowRegistry:
             if os.path.basename(path) == "schema.json":
                 continue
             try:
-                compiled.append(compile_file(path))
+                compiled.append(compile_file(self.lang, path))
             except FlowError as exc:
                 diags.extend(exc.diagnostics)
         diags.extend(self._cross_check(compiled))
@@ -104,28 +93,19 @@ class FlowRegistry:
                                                   f"'{word}' is already a {ch} trigger of another entry"))
                         seen_triggers[key] = f.id + str(i)
             for name, node in f.nodes.items():
-                if node.kind == "subflow" and node.spec.flow not in by_id:
-                    path = ("states", name, "flow")
-                    line, col = locate(f.positions, path)
-                    out.append(Diagnostic(f.file, line, col, "error", path,
-                                          f"unknown flow '{node.spec.flow}'; flows are: {', '.join(sorted(by_id))}"))
+                for path, other in node.kind.flows_used(name, node.spec):
+                    if other not in by_id:
+                        line, col = locate(f.positions, path)
+                        out.append(Diagnostic(f.file, line, col, "error", path,
+                                              f"unknown flow '{other}'; flows are: {', '.join(sorted(by_id))}"))
         return out
 
     def install(self, flows: list[CompiledFlow]) -> None:
-        sms: dict[str, Route] = {}
-        ussd: dict[str, Route] = {}
-        ivr: dict[str, Route] = {}
         for f in flows:
             self.versions.setdefault(f.id, {})[f.version] = f
             self.current[f.id] = f
-            for trig in f.spec.triggers.sms:
-                for word in trig.keywords:
-                    sms[normalize_command(word)] = Route(f.id, trig.goto)
-            for t in f.spec.triggers.ussd:
-                ussd[t.code] = Route(f.id, t.goto)
-            for t in f.spec.triggers.ivr:
-                ivr[t.code] = Route(f.id, t.goto)
-        self.sms, self.ussd, self.ivr = sms, ussd, ivr
+        self.live = tuple(flows)
+        self.generation += 1
 
     def get(self, flow: str, version: int) -> CompiledFlow | None:
         """The pinned version, or the current one when that version is gone (restart after upgrade)."""
@@ -133,24 +113,3 @@ class FlowRegistry:
         if versions is None:
             return None
         return versions.get(version) or self.current.get(flow)
-
-    def route_ussd(self, code: str) -> Route | None:
-        """``*100#`` → entry; ``*100*2*1#`` → entry, then inputs 2 and 1."""
-        if code in self.ussd:
-            return self.ussd[code]
-        body = code.rstrip("#")
-        parts = body.split("*")
-        for cut in range(len(parts) - 1, 1, -1):
-            base = "*".join(parts[:cut]) + "#"
-            route = self.ussd.get(base)
-            if route is not None:
-                return Route(route.flow, route.state, tuple(p for p in parts[cut:] if p))
-        return None
-
-    def route_ivr(self, number: str) -> Route | None:
-        return self.ivr.get(number) or self.ivr.get(number.split("?", 1)[0])
-
-    def default_route(self, channel: str) -> Route | None:
-        table = {"sms": self.sms, "ussd": self.ussd, "ivr": self.ivr}[channel]
-        first = next(iter(table.values()), None)
-        return Route(first.flow, None) if first else None

@@ -1,4 +1,4 @@
-"""The engine: route an Inbound to its session, run one turn, save, answer.
+"""The engine: lock → load → route → turn → save → reply, for one Inbound at a time per session.
 
 It holds no protocol knowledge and does no I/O of its own beyond its ports
 (Backend, SessionStore); gateways call ``handle`` and deliver the replies.
@@ -7,25 +7,26 @@ It holds no protocol knowledge and does no I/O of its own beyond its ports
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Awaitable, Callable, Mapping
 
-from engine.backend.base import Backend, OperationInfo
-from engine.channels import PROFILES
 from engine.clock import Clock, SystemClock
-from engine.events import EngineEvent, Observer
-from engine.flow import CompiledFlow
-from engine.registry import FlowRegistry, Route, normalize_command
-from engine.render import msg, page_footers, paginate
+from engine.flow.channels import PROFILES
+from engine.flow.model import CompiledFlow
+from engine.flow.registry import FlowRegistry
+from engine.flow.spec import normalize_command
+from engine.ports.backend import Backend
+from engine.ports.events import EngineEvent, Observer
+from engine.ports.sessions import SessionBusy, SessionStore, StaleSession, StoreUnavailable
+from engine.run import paging
+from engine.run.context import TurnContext
+from engine.run.routing import Route, Router
+from engine.run.turn import Turn
 from engine.session import Session
-from engine.store.base import SessionBusy, SessionStore, StaleSession, StoreUnavailable
-from engine.turn import Turn
-from engine.types import Inbound, Reply, Wait
+from engine.types import Inbound, Reply
 
 LocaleLookup = Callable[[str], Awaitable[str | None]]
-
-#: Session variables the engine keeps for USSD pagination of one reply.
-PAGES, PAGE_END = "_pg", "_pe"
+#: Profile languages remembered per process before the cache starts over.
+LOCALE_CACHE = 100_000
 
 
 class Engine:
@@ -41,40 +42,28 @@ class Engine:
         locale_lookup: LocaleLookup | None = None,
     ) -> None:
         self.registry = registry
+        self.router = Router(registry)
         self.backend = backend
         self.store = store
         self.clock = clock or SystemClock()
         self.ttl = {ch: p.session_ttl for ch, p in PROFILES.items()} | dict(ttl or {})
-        self.call_timeout = call_timeout
-        self.operations: Mapping[str, OperationInfo] = backend.operations()
         self.observers: list[Observer] = []
         self.log = logging.getLogger("menuflow.engine")
+        self.world = TurnContext(registry, backend, call_timeout, self.observers, self.log)
         self._locale_lookup = locale_lookup
         self._locales: dict[str, str] = {}
 
-    # -- observers ---------------------------------------------------------------
+    @property
+    def call_timeout(self) -> float:
+        """Deadline of one backend call, in seconds."""
+        return self.world.call_timeout
+
+    @call_timeout.setter
+    def call_timeout(self, seconds: float) -> None:
+        self.world.call_timeout = seconds
+
     def emit(self, event: EngineEvent) -> None:
-        """Deliver to observers; callers building costly events check ``self.observers`` first."""
-        for obs in self.observers:
-            try:
-                obs(event)
-            except Exception:  # an observer must never break a conversation
-                self.log.exception("observer failed")
-
-    def note_secret(self, session: Session, names: set[str], under: str | None) -> None:
-        """Secret call results live for this turn only (``_finish`` wipes them) and are masked in events."""
-        session.vars.setdefault("_secret", [])
-        session.vars["_secret"].extend(f"{under}.{n}" if under else n for n in names)
-
-    def forget_locale(self, msisdn: str) -> None:
-        self._locales.pop(msisdn, None)
-
-    def within_hours(self, hours: str, now: float) -> bool:
-        """``08:00-22:00`` in the server's local time."""
-        start, end = hours.split("-")
-        t = time.localtime(now)
-        hhmm = f"{t.tm_hour:02d}:{t.tm_min:02d}"
-        return start <= hhmm < end
+        self.world.emit(event)
 
     # -- entry point ---------------------------------------------------------------
     async def handle(self, inbound: Inbound) -> list[Reply]:
@@ -97,7 +86,7 @@ class Engine:
             self.emit(EngineEvent("failed", inbound.key, inbound.channel, data={"reason": reason}))
         locale = inbound.locale or "zh"
         flow = next(iter(self.registry.current.values()), None)
-        text = msg(flow, "busy", inbound.channel, locale, {}) if flow else "系统繁忙，请稍后再试。"
+        text = flow.message("busy", inbound.channel, locale, {}) if flow else "系统繁忙，请稍后再试。"
         return Reply(inbound.channel, inbound.msisdn, text, locale)
 
     async def _handle(self, inbound: Inbound) -> list[Reply]:
@@ -120,55 +109,58 @@ class Engine:
 
     async def _sms(self, inbound: Inbound, session: Session | None, now: float) -> list[Reply]:
         """SMS: keywords start flows any time, except while a state waits for typed input."""
-        cmd = normalize_command(inbound.text)
         flow = self.registry.get(session.flow, session.version) if session else None
         node = flow.nodes.get(session.state) if flow and session else None
-        if session is not None and node is not None and node.kind in ("input", "confirm"):
+        if session is not None and node is not None and node.kind.holds_text:
             return await self._continue(inbound, session, now)
-        route = self.registry.sms.get(cmd)
+        route = self.router.sms_keyword(inbound.text)
         if route is not None:
             return await self._start(inbound, route, now, replaces=session)
         if session is not None:
             return await self._continue(inbound, session, now)
-        default = self.registry.default_route("sms")
+        default = self.router.default("sms")
         if default is None:
             return [self._fatal(inbound)]
         current = self.registry.current[default.flow]
+        cmd = normalize_command(inbound.text)
         confirm = {normalize_command(t) for t in (*current.spec.confirm.yes, *current.spec.confirm.no)}
         locale = await self._locale(inbound, current)
         key = "no_pending" if cmd in confirm else "unknown_command"
-        prefix = msg(current, key, "sms", locale, {})
+        prefix = current.message(key, "sms", locale, {})
         return await self._start(inbound, default, now, prefix=prefix)
 
     async def _begin(self, inbound: Inbound, now: float) -> list[Reply]:
         if inbound.channel == "ussd":
-            route = self.registry.route_ussd(inbound.service_code)
+            route = self.router.ussd_code(inbound.service_code)
         else:
-            route = self.registry.route_ivr(inbound.service_code) if inbound.service_code else None
+            route = self.router.ivr_number(inbound.service_code) if inbound.service_code else None
         if route is None and inbound.channel == "ivr":
-            route = self.registry.default_route("ivr")
+            route = self.router.default("ivr")
         if route is None:
             flow = next(iter(self.registry.current.values()))
             locale = inbound.locale or flow.locale
-            return [Reply(inbound.channel, inbound.msisdn, msg(flow, "session_expired", inbound.channel, locale, {}),
-                          locale)]
+            return [Reply(inbound.channel, inbound.msisdn, flow.message("session_expired", inbound.channel, locale,
+                                                                        {}), locale)]
         if inbound.event == "input" and inbound.channel == "ussd" and inbound.text:
             flow = self.registry.current[route.flow]
             locale = await self._locale(inbound, flow)
-            text = msg(flow, "session_expired", "ussd", locale, {})
-            return [Reply("ussd", inbound.msisdn, text, locale)]
+            return [Reply("ussd", inbound.msisdn, flow.message("session_expired", "ussd", locale, {}), locale)]
         return await self._start(inbound, route, now)
 
     async def _locale(self, inbound: Inbound, flow: CompiledFlow) -> str:
         if inbound.locale in flow.spec.locales:
             return inbound.locale
+        if self.world.locale_changed:  # a flow switched someone's language: ask the profile again
+            for msisdn in self.world.locale_changed:
+                self._locales.pop(msisdn, None)
+            self.world.locale_changed.clear()
         cached = self._locales.get(inbound.msisdn)
         if cached is None and self._locale_lookup is not None:
             try:
                 cached = await self._locale_lookup(inbound.msisdn) or flow.locale
             except Exception:  # the language lookup is best effort
                 cached = flow.locale
-            if len(self._locales) > 100_000:
+            if len(self._locales) > LOCALE_CACHE:
                 self._locales.clear()
             self._locales[inbound.msisdn] = cached
         return cached if cached in flow.spec.locales else flow.locale
@@ -181,16 +173,13 @@ class Engine:
                           flow.spec.entry, locale, now)
         if replaces is not None:  # a keyword restarts the conversation: the store expects its revision
             session.rev = replaces.rev
-        turn = Turn(self, session, flow, now)
+        turn = Turn(self.world, session, flow, now)
         if prefix:
             turn.say(prefix)
         if self.observers:
             self.emit(EngineEvent("session", session.key, session.channel, flow.id, flow.version, flow.spec.entry,
                                   {"msisdn": session.msisdn}))
-        target = route.state or flow.spec.entry
-        if target != flow.spec.entry:
-            flow.machine.set_state(target, model=session)
-        await turn.enter_first()
+        await turn.start_at(route.state or flow.spec.entry)
         for digit in route.path:
             if turn.ended or turn.wait is None:
                 break
@@ -204,42 +193,44 @@ class Engine:
         flow = self.registry.get(session.flow, session.version)
         if flow is None or session.state not in flow.nodes:
             await self.store.delete(session.key)
-            route = self.registry.default_route(inbound.channel) or Route(next(iter(self.registry.current)), None)
+            route = self.router.default(inbound.channel) or Route(next(iter(self.registry.current)), None)
             return await self._start(inbound, route, now)
-        turn = Turn(self, session, flow, now)
+        turn = Turn(self.world, session, flow, now)
+        node = turn.node
         if self.observers:
             self.emit(EngineEvent("input", session.key, session.channel, session.flow, session.version,
                                   session.state,
-                                  {"text": self._shown_input(flow, session, inbound.text), "event": inbound.event}))
+                                  {"text": node.kind.shown_input(node, inbound.text), "event": inbound.event}))
         if inbound.event == "noinput":
             await turn.noinput()
             return await self._finish(inbound, turn)
         text = inbound.text.strip()
-        if self._paging(turn, text):
+        if paging.turn_page(flow, session, text):
             return await self._finish(inbound, turn, paged=True)
-        node = turn.node
-        nav = flow.nav[session.channel]
-        if node.waiting and not (node.kind == "input" and node.spec.secret):
-            if text in nav.main:
-                session.stack.clear()
-                root = self._root(session)
-                await turn.goto_root(root)
-                return await self._finish(inbound, turn)
-            if text in nav.back:
-                await turn.goto(flow.parent.get(session.state, flow.spec.entry))
-                return await self._finish(inbound, turn)
-            if text in nav.repeat:
-                turn.prompt(node)
-                return await self._finish(inbound, turn)
-            if text in nav.agent and session.channel == "ivr" and turn.agent() is not None:
-                turn.to_agent()
-                return await self._finish(inbound, turn)
+        if node.waiting and node.kind.navigable(node) and await self._navigate(turn, text):
+            return await self._finish(inbound, turn)
         if not node.waiting:  # an ended conversation kept alive only for its pages
             turn.say_msg("goodbye")
             turn.end()
             return await self._finish(inbound, turn)
         await turn.feed(text)
         return await self._finish(inbound, turn)
+
+    async def _navigate(self, turn: Turn, text: str) -> bool:
+        """Main menu, back, repeat and agent keys, which act in every waiting state."""
+        s, flow = turn.session, turn.flow
+        nav = flow.nav[s.channel]
+        if text in nav.main:
+            await turn.goto_root(self._root(s))
+        elif text in nav.back:
+            await turn.goto(flow.parent.get(s.state, flow.spec.entry))
+        elif text in nav.repeat:
+            turn.prompt(turn.node)
+        elif text in nav.agent and s.channel == "ivr" and turn.agent() is not None:
+            turn.to_agent()
+        else:
+            return False
+        return True
 
     def _root(self, session: Session) -> CompiledFlow:
         if session.stack:
@@ -250,75 +241,25 @@ class Engine:
         assert root is not None
         return root
 
-    def _shown_input(self, flow: CompiledFlow, session: Session, text: str) -> str:
-        node = flow.nodes.get(session.state)
-        if node is not None and node.kind == "input" and node.spec.secret:
-            return "******"
-        return text
-
-    def _paging(self, turn: Turn, text: str) -> bool:
-        s = turn.session
-        pages = s.vars.get(PAGES)
-        if not pages:
-            return False
-        nav = turn.flow.nav[s.channel]
-        if text in nav.more and s.page < len(pages) - 1:
-            s.page += 1
-        elif text in nav.back and s.page > 0:
-            s.page -= 1
-        else:
-            s.vars.pop(PAGES, None)
-            s.vars.pop(PAGE_END, None)
-            s.page = 0
-            return False
-        return True
-
     # -- the reply ---------------------------------------------------------------
     async def _finish(self, inbound: Inbound, turn: Turn, paged: bool = False) -> list[Reply]:
         s = turn.session
-        sep = "\n" if s.channel != "ivr" else "" if s.locale == "zh" else " "
         if paged:
-            pages: list[str] = s.vars[PAGES]
-            text = pages[s.page]
-            last = s.page == len(pages) - 1
-            wait: Wait | None = Wait("choice", max_digits=2)
-            if last and s.vars.get(PAGE_END):
-                wait = None
-            elif last:
-                wait = turn.wait or Wait("choice", max_digits=2)
+            text, wait = paging.shown_page(s, None)
         else:
-            text = sep.join(turn.out)
-            wait = turn.wait
+            sep = "\n" if s.channel != "ivr" else "" if s.locale == "zh" else " "
+            text, wait = sep.join(turn.out), turn.wait
             if s.channel == "ussd":
-                text, wait = self._paginate(turn, text, wait)
-        for key in s.vars.pop("_secret", ()) if "_secret" in s.vars else ():
-            head, _, tail = key.partition(".")
-            if tail and isinstance(s.vars.get(head), dict):
-                s.vars[head].pop(tail, None)
-            else:
-                s.vars.pop(head, None)
+                text, wait = paging.first_page(turn.flow, s, text, wait)
+        turn.wipe_secrets()
         s.updated = turn.now
         if wait is None:
             await self.store.delete(s.key)
             self.emit(EngineEvent("end", s.key, s.channel, s.flow, s.version, s.state,
-                                  {"reason": "transfer" if turn.transfer else "done"}))
+                                  {"reason": "transfer" if turn.transfer_to else "done"}))
         else:
             await self.store.put(s, self.ttl.get(s.channel, 600.0))
         audio = tuple(turn.audio) if turn.recorded and not paged else ()
-        reply = Reply(s.channel, s.msisdn, text, s.locale, wait, audio, turn.transfer,
+        reply = Reply(s.channel, s.msisdn, text, s.locale, wait, audio, turn.transfer_to,
                       meta={"flow": s.flow, "version": s.version, "state": s.state})
         return [reply, *turn.pushes]
-
-    def _paginate(self, turn: Turn, text: str, wait: Wait | None) -> tuple[str, Wait | None]:
-        s = turn.session
-        pages = paginate(text, *page_footers(turn.flow, s.locale))
-        s.vars.pop(PAGES, None)
-        s.vars.pop(PAGE_END, None)
-        s.page = 0
-        if len(pages) == 1:
-            return text, wait
-        s.vars[PAGES] = list(pages)
-        if wait is None:
-            s.vars[PAGE_END] = True
-            turn.ended = False
-        return pages[0], Wait("choice", max_digits=2)

@@ -8,17 +8,15 @@ product owner typed, then look up the line and column of that path.
 from __future__ import annotations
 
 import difflib
-import functools
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
-from engine import spec
-from engine.diagnostics import Diagnostic, Path
-from engine.yamlpos import Positions, locate
+from engine.flow.diagnostics import Diagnostic, Path
+from engine.flow.language import Language
+from engine.flow.yamlpos import Positions, locate
 
 _UNION_MEMBERS = frozenset({"str", "int", "float", "bool", "list", "dict"})
-_STATE_TYPES = "menu, input, call, confirm, message, end, switch, subflow, return, transfer, send, set"
 
 
 def doc_path(data: Any, loc: tuple[str | int, ...]) -> Path:
@@ -44,18 +42,18 @@ def doc_path(data: Any, loc: tuple[str | int, ...]) -> Path:
     return tuple(out)
 
 
-def _message(err: Any, data: Any, path: Path) -> str:
+def _message(err: Any, data: Any, path: Path, lang: Language) -> str:
     kind = err["type"]
     if kind == "missing":
         return f"missing required key '{path[-1]}'"
     if kind == "extra_forbidden":
-        hint = difflib.get_close_matches(str(path[-1]), _vocabulary(), n=1, cutoff=0.6)
+        hint = difflib.get_close_matches(str(path[-1]), lang.vocabulary, n=1, cutoff=0.6)
         did = f" (did you mean '{hint[0]}'?)" if hint else ""
         return f"unknown key '{path[-1]}'{did}"
     if kind == "union_tag_invalid":
-        return f"unknown state type {err['input'].get('type')!r}; expected one of: {_STATE_TYPES}"
+        return f"unknown state type {err['input'].get('type')!r}; expected one of: {lang.type_names}"
     if kind == "union_tag_not_found":
-        return f"missing 'type'; write one of: {_STATE_TYPES}"
+        return f"missing 'type'; write one of: {lang.type_names}"
     if kind in ("string_type", "model_type", "dict_type", "list_type", "int_type", "float_type", "bool_type"):
         expected = {
             "string_type": "text",
@@ -70,22 +68,13 @@ def _message(err: Any, data: Any, path: Path) -> str:
     return f"{err['msg']} (got {_shown(err.get('input'))})"
 
 
-@functools.cache
-def _vocabulary() -> list[str]:
-    """Every key the flow language knows, for "did you mean" hints."""
-    names: set[str] = set()
-    for obj in vars(spec).values():
-        if isinstance(obj, type) and issubclass(obj, BaseModel) and obj.__module__ == spec.__name__:
-            names |= set(obj.model_fields)
-    return sorted(names)
-
-
 def _shown(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def diagnostics_from(exc: ValidationError, data: Any, positions: Positions, filename: str) -> list[Diagnostic]:
+def diagnostics_from(exc: ValidationError, data: Any, positions: Positions, filename: str, lang: Language
+                     ) -> list[Diagnostic]:
     """One diagnostic per document path, preferring the most specific message."""
     by_path: dict[Path, Diagnostic] = {}
     for err in exc.errors():
@@ -93,7 +82,7 @@ def diagnostics_from(exc: ValidationError, data: Any, positions: Positions, file
         line, col = locate(positions, ("#key", *path)) if err["type"] == "extra_forbidden" else locate(
             positions, path
         )
-        diag = Diagnostic(filename, line, col, "error", path, _message(err, data, path))
+        diag = Diagnostic(filename, line, col, "error", path, _message(err, data, path, lang))
         known = by_path.get(path)
         # for `str | mapping` unions pydantic reports both arms: keep the mapping's deeper error
         if known is None or known.message.startswith("expected text"):

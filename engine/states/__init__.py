@@ -1,0 +1,24 @@
+"""The state kinds of the flow language: one module each, registered here in one line each.
+
+Order matters only for the JSON Schema and the README reference, which list
+the kinds as registered.
+"""
+
+from engine.flow.language import Language
+from engine.states import call, confirm, input, menu, message, send, set, subflow, switch, transfer
+
+LANGUAGE = Language((
+    menu.KIND,
+    input.KIND,
+    call.KIND,
+    confirm.KIND,
+    message.KIND,
+    switch.KIND,
+    subflow.SUBFLOW,
+    subflow.RETURN,
+    transfer.KIND,
+    send.KIND,
+    set.KIND,
+))
+
+__all__ = ["LANGUAGE"]
