@@ -21,8 +21,8 @@ from engine.backend.catalogue import OPERATIONS
 from engine.backend.demo import DemoBackend
 from engine.backend.demo_seed import month_of, previous_month
 from engine.backend.http import HttpBackend
-from engine.backend.http_server import serve_backend
 from engine.clock import ManualClock
+from simulator.backend_server import serve_backend
 
 ZHANG, ALICE, LINA = "8613800138000", "8613900139000", "8613700137000"
 

@@ -18,11 +18,11 @@ from engine.backend.base import Backend, CallContext
 from engine.backend.catalogue import OPERATIONS
 from engine.backend.demo import DemoBackend
 from engine.backend.http import HttpBackend
-from engine.backend.http_server import serve_backend
 from engine.build import build_engine
 from engine.clock import ManualClock
 from engine.runtime import Engine
 from engine.types import Event, Inbound, Reply
+from simulator.backend_server import serve_backend
 
 MSISDN = "8613800138000"
 CTX = CallContext(MSISDN, "test", "check")

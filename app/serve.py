@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
+from app.admin import add_admin_routes
+from app.metrics import EngineMetrics
 from engine.build import build_engine
 from engine.clock import SystemClock
 from engine.diagnostics import FlowError
@@ -31,13 +33,11 @@ from engine.store.loader import is_redis_url, open_store
 from engine.store.memory import MemoryStore
 from engine.store.redis_outbox import RedisOutbox
 from engine.types import Inbound, Reply
-from gateways.admin import add_admin_routes
 from gateways.http_app import create_http_app
 from gateways.ivr.fastagi import AgiServer, start_agi
 from gateways.ivr.options import ivr_options_from_args, parse_agi_address
 from gateways.ivr.twiml import add_twiml_routes
 from gateways.ivr.vxml import add_vxml_routes
-from gateways.metrics import EngineMetrics
 from gateways.sms.metrics import SmsCollector
 from gateways.sms.options import SmppOptions, smpp_options_from_args
 from gateways.sms.outbox import MtItem
