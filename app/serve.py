@@ -2,8 +2,8 @@
 
 One process holds one engine (flows, backend, store) and every listener it
 was asked for. Pushes (an SMS sent during a USSD or IVR session) go to the
-SMPP outbox when a bind is configured, else they are counted and logged
-without their text (it may carry a one-time code).
+SMPP outbox when a bind is configured, else they are logged without their
+text (it may carry a one-time code); /metrics counts pushes either way.
 """
 
 from __future__ import annotations
@@ -72,7 +72,6 @@ class Running:
     shared: SharedState | None = None
     ussd_smpp: UssdSmppGateway | None = None
     smsc: SmscSimulator | None = None
-    pushed_without_sms: int = 0
     addresses: dict[str, str] = field(default_factory=dict)
 
 
@@ -92,7 +91,6 @@ class Server:
             self._next_bind = (self._next_bind + 1) % len(run.binds)
             await run.binds[self._next_bind].send(reply)
             return
-        run.pushed_without_sms += 1
         log.info("SMS push to %s not sent (%d chars): no --smpp bind configured", reply.msisdn, len(reply.text))
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
