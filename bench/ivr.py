@@ -25,9 +25,9 @@ from pathlib import Path
 
 from bench.common import Figures, log, run_async
 from engine.types import Handler, Inbound, Reply, Wait
-from gateways.ivr.fake_asterisk import FakeAsterisk, agi_environment
 from gateways.ivr.fastagi import start_agi
 from gateways.ivr.options import IvrOptions
+from simulator.fake_asterisk import FakeAsterisk, agi_environment
 
 CALLS = 200
 INPUTS = ["1", "1", "1", "2"]

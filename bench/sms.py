@@ -20,7 +20,7 @@ from typing import Any
 
 import smpplib.client
 
-from engine.types import Handler, Inbound, Reply
+from engine.types import Handler
 from gateways.sms.options import SmppOptions
 from gateways.sms.service import SmsService
 from simulator.smsc import SmscSimulator
@@ -30,13 +30,6 @@ CREDENTIALS = {"bench": "secret"}
 WINDOW = 32
 ROUNDS = 3
 ANSWER = "您的余额为50.00元"
-
-
-def fixed_handler() -> Handler:
-    """The engine's shape without its work: isolates the gateway's own cost."""
-    async def handle(inbound: Inbound) -> list[Reply]:
-        return [Reply("sms", inbound.msisdn, ANSWER)]
-    return handle
 
 
 def engine_handler() -> Handler:

@@ -14,7 +14,6 @@ from engine.backend.catalogue import OPERATIONS
 from engine.backend.demo import DemoBackend
 from engine.backend.demo_seed import month_of, previous_month
 from engine.backend.http import HttpBackend
-from engine.backend.http_server import serve_backend
 from engine.clock import ManualClock
 from engine.ports.backend import (
     Backend,
@@ -23,6 +22,7 @@ from engine.ports.backend import (
     BusinessError,
     CallContext,
 )
+from simulator.backend_server import serve_backend
 
 ZHANG, ALICE, LINA = "8613800138000", "8613900139000", "8613700137000"
 

@@ -17,12 +17,12 @@ import pytest
 from engine.backend.catalogue import OPERATIONS
 from engine.backend.demo import DemoBackend
 from engine.backend.http import HttpBackend
-from engine.backend.http_server import serve_backend
 from engine.clock import ManualClock
 from engine.ports.backend import Backend, CallContext
 from engine.run.build import build_engine
 from engine.run.engine import Engine
 from engine.types import Event, Inbound, Reply
+from simulator.backend_server import serve_backend
 
 MSISDN = "8613800138000"
 CTX = CallContext(MSISDN, "test", "check")

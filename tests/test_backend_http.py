@@ -16,9 +16,9 @@ from aiohttp import web
 from engine.backend.catalogue import OPERATIONS
 from engine.backend.demo import DemoBackend
 from engine.backend.http import HttpBackend, parse_operations
-from engine.backend.http_server import serve_backend
 from engine.clock import ManualClock
 from engine.ports.backend import BackendTimeout, BackendUnavailable, BusinessError, CallContext
+from simulator.backend_server import serve_backend
 
 CTX = CallContext(msisdn="8613800138000", channel="ivr", session_id="call-7", locale="en")
 Reply = Callable[[web.Request], Awaitable[web.StreamResponse]]

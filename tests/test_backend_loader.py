@@ -9,10 +9,10 @@ import pytest
 from engine.backend.catalogue import OPERATIONS
 from engine.backend.demo import DemoBackend
 from engine.backend.http import HttpBackend
-from engine.backend.http_server import serve_backend
 from engine.backend.loader import BackendSpecError, load_backend
 from engine.clock import ManualClock
 from engine.ports.backend import Backend, CallContext
+from simulator.backend_server import serve_backend
 
 CTX = CallContext(msisdn="8613900139000", channel="ussd", session_id="s-1")
 

@@ -19,7 +19,6 @@ from gateways.sms.codec import (
     decode_text,
     encode_single,
     encode_text,
-    segment_plan,
     split_udh,
 )
 from gateways.sms.reassembly import Reassembler
@@ -151,17 +150,16 @@ def test_random_strings_round_trip(mode: Concat) -> None:
         assert receive(parts, rng.randint(0, 99)) == text
 
 
-def test_segment_plan_counts_units_and_parts() -> None:
-    assert segment_plan("hello") == ("gsm7", 1, 5)
-    assert segment_plan("€" * 80) == ("gsm7", 1, 160)
-    assert segment_plan("a" * 152 + "€" + "a" * 7) == ("gsm7", 2, 161)
-    # The escape pair moves whole to the next part, so this needs 3 parts where a
-    # plain septet count (engine.channels.sms_segments) says 2.
-    assert segment_plan("a" * 152 + "€" + "a" * 152) == ("gsm7", 3, 306)
-    assert segment_plan("余额" + EMOJI[0]) == ("ucs2", 1, 4)
-    for text in ["a" * 161, "余" * 135, "b" * 1000]:
-        enc, parts, _ = segment_plan(text)
-        assert (enc, parts) == sms_segments(text)
+def test_the_engine_counts_sms_parts_as_the_encoder_splits() -> None:
+    """engine.channels.sms_segments (flow lint, the phone's panel) agrees with what encode_text sends."""
+    texts = ["hello", "€" * 80, "a" * 152 + "€" + "a" * 7, "余额" + EMOJI[0], "a" * 161, "余" * 135, "b" * 1000,
+             # the escape pair moves whole to the next part: 3 parts where a plain septet count says 2
+             "a" * 152 + "€" + "a" * 152]
+    for text in texts:
+        parts = encode_text(text, ref=1)
+        enc = "gsm7" if parts[0].data_coding == 0 else "ucs2"
+        assert sms_segments(text) == (enc, len(parts)), text
+    assert len(encode_text("a" * 152 + "€" + "a" * 152, ref=1)) == 3
 
 
 def test_too_long_for_255_parts() -> None:

@@ -165,17 +165,6 @@ def encode_single(text: str) -> tuple[bytes, int]:
     return body, DC_GSM7 if enc == "gsm7" else DC_UCS2
 
 
-def segment_plan(text: str) -> tuple[str, int, int]:
-    """(encoding, parts, units) as ``encode_text`` with 8-bit UDH would send it.
-
-    Units are septets for GSM-7 (extension characters count two) and UTF-16
-    code units for UCS2 (emoji count two): what the simulator's panel shows.
-    """
-    enc, bodies, _ = _split(text, "udh8")
-    octets = sum(map(len, bodies))
-    return enc, len(bodies), octets if enc == "gsm7" else octets // 2
-
-
 def _decode_gsm7(data: bytes) -> str:
     """Unpacked septets to text; without escapes, one C-level pass."""
     if not data.isascii():

@@ -88,11 +88,6 @@ class Esme:
         for task in list(self._tasks):
             task.cancel()
 
-    def drop(self) -> None:
-        """Close the connection(s) without unbinding; the supervisor rebinds."""
-        for link in list(self._links):
-            link.close()
-
     async def _supervise(self) -> None:
         delay = self.opts.reconnect_min
         while not self._closing:

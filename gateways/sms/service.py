@@ -117,19 +117,6 @@ class SmsService:
         """What became of an MT: queued, accepted, failed, delivered or undelivered."""
         return self.tracker.get(message_id)
 
-    async def submit_sm(self, destination: str, short_message: bytes, *, data_coding: int = 0,
-                        esm_class: int = 0, tlvs: dict[str, int | bytes] | None = None,
-                        source: str | None = None, service_type: str = "") -> Pdu:
-        """One submit_sm straight to the SMSC (no outbox), e.g. USSD with
-        ``ussd_service_op`` / ``its_session_info``. Returns the submit_sm_resp;
-        raises ``LinkClosed`` if not bound, ``TimeoutError`` without a resp."""
-        fields = self._submit_fields(destination, short_message, data_coding, esm_class, tlvs or {})
-        if source is not None:
-            fields["source_addr"] = source
-        fields["registered_delivery"] = 0
-        fields["service_type"] = service_type
-        return await self.esme.submit(fields)
-
     async def submit_fields(self, fields: dict[str, object]) -> Pdu:
         """A submit_sm with exactly ``fields`` on this bind (the USSD gateway's ``Submit``)."""
         return await self.esme.submit(fields)

@@ -42,10 +42,6 @@ class MtTracker:
     def get(self, message_id: str) -> MtRecord | None:
         return self._records.get(message_id)
 
-    def by_smsc_id(self, smsc_id: str) -> MtRecord | None:
-        hit = self._by_smsc.get(smsc_id)
-        return self._records.get(hit[0]) if hit else None
-
     def accepted(self, message_id: str, part: int, smsc_id: str) -> bool:
         """Record an accepted part; True when this completes the whole MT."""
         rec = self._records.get(message_id)

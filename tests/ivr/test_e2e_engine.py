@@ -13,10 +13,10 @@ from engine.clock import ManualClock
 from engine.run.build import build_engine
 from engine.run.engine import Engine
 from engine.types import Inbound, Reply
-from gateways.ivr.fake_asterisk import FakeAsterisk, agi_environment
 from gateways.ivr.fastagi import AgiServer, start_agi
 from gateways.ivr.options import IvrOptions
 from gateways.ivr.twiml import add_twiml_routes
+from simulator.fake_asterisk import FakeAsterisk, agi_environment
 
 
 class Recorder:

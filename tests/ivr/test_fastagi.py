@@ -8,9 +8,9 @@ import logging
 import pytest
 
 from engine.types import Handler, Inbound, Reply, Wait
-from gateways.ivr.fake_asterisk import FakeAsterisk, agi_environment
 from gateways.ivr.fastagi import AgiServer, start_agi
 from gateways.ivr.options import IvrOptions
+from simulator.fake_asterisk import FakeAsterisk, agi_environment
 
 from .conftest import MenuHandler
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from app.commands import prompts as cmd_prompts
 from engine.flow.prompts import Prompt
-from gateways.cli import cmd_prompts
 from gateways.ivr.prompt_audio import resample_linear
 from tests.conftest import skip_or_fail
 

@@ -14,13 +14,13 @@ import yaml
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
+from app.cli import parser
 from engine.flow.registry import FlowRegistry
-from gateways.cli.main import parser
 from simulator.phone.run import run_phone
 
 
 def sim(*args: str, stdin: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "gateways.cli.main", "sim", *args], input=stdin,
+    return subprocess.run([sys.executable, "-m", "app.cli", "sim", *args], input=stdin,
                           capture_output=True, text=True, timeout=30, check=False)
 
 

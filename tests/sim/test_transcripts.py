@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from app.cli import main
 from engine.flow.registry import FlowRegistry
-from gateways.cli.main import main
 from simulator.transcripts.model import TranscriptError, load_transcript
 from simulator.transcripts.suite import run_suite
 

@@ -169,7 +169,10 @@ async def test_ussd_deliver_goes_to_the_ussd_hook_not_the_engine(smsc: SmscSimul
     await eventually(lambda: len(got) == 1)
     assert [(f["ussd_service_op"], f["short_message"]) for f in got] == [(1, b"*100#")]
     assert service.stats.mo_received == 0
-    resp = await service.submit_sm(SUBSCRIBER, b"1. Balance", tlvs={"ussd_service_op": 2, "its_session_info": 0x0102})
+    # the answer goes back on the same bind, as the USSD gateway sends it (serve lends it submit_fields)
+    resp = await service.submit_fields({"source_addr": "*100#", "destination_addr": SUBSCRIBER,
+                                        "short_message": b"1. Balance", "ussd_service_op": 2,
+                                        "its_session_info": 0x0102})
     assert resp.status == 0
     await smsc.wait_for(lambda: len(smsc.submits) == 1)
     assert smsc.submits[0].tlvs == {"ussd_service_op": 2, "its_session_info": 0x0102}

@@ -6,7 +6,7 @@ import argparse
 
 from smpp_helpers import BALANCE
 
-from gateways.cli import cmd_smsc
+from app.commands import smsc as cmd_smsc
 from gateways.sms.service import SmsService
 from simulator.smsc import SmscSimulator
 

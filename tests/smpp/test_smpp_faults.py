@@ -37,7 +37,7 @@ async def test_mo_redelivered_after_a_lost_ack_is_answered_once(smsc: SmscSimula
     await smsc.deliver(SUBSCRIBER, "10086", "YE")
     await eventually(lambda: service.stats.mt_sent == 1)
     # The SMSC never saw our deliver_sm_resp (link cut right after): it delivers again.
-    service.esme.drop()
+    smsc.drop_connections()
     await eventually(lambda: service.stats.rebinds == 1)
     await smsc.deliver(SUBSCRIBER, "10086", "YE")
     await eventually(lambda: service.stats.mo_duplicates == 1)

@@ -138,7 +138,7 @@ def test_tracker_states() -> None:
     assert rec is not None and rec.state == "delivered"
     t.new("mt2", "x", 1)
     t.new("mt3", "x", 1)
-    assert t.get("mt1") is None and t.by_smsc_id("a") is None
+    assert t.get("mt1") is None and t.receipt("a", "DELIVRD") is None
 
 
 def test_same_text_twice_is_two_requests_but_a_redelivery_after_link_loss_is_one() -> None:

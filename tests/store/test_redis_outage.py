@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from prometheus_client import CollectorRegistry
 
+from app.metrics import EngineMetrics
 from engine.ports.sessions import StoreUnavailable
 from engine.run.build import build_engine
 from engine.store.redis import RedisStore
 from engine.types import Inbound
-from gateways.metrics import EngineMetrics
 from tests.net import free_port
 
 FLOWS = str(Path(__file__).resolve().parents[2] / "bench" / "flows")

@@ -38,7 +38,7 @@ def store_url(redis_url: str) -> Iterator[str]:
 @contextmanager
 def serve(*args: str) -> Iterator[subprocess.Popen[str]]:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen([sys.executable, "-m", "gateways.cli.main", "serve", *args], cwd=ROOT, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", *args], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         assert proc.stdout is not None
@@ -114,7 +114,7 @@ def test_workers_share_one_port(store_url: str) -> None:
     port = free_port()
     store = store_url
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen([sys.executable, "-m", "gateways.cli.main", "serve", "--workers", "2",
+    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--workers", "2",
                              "--ussd-http", f"127.0.0.1:{port}", "--store", store],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:

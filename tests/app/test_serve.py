@@ -13,8 +13,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from gateways.cli.main import parser
-from gateways.serve import Running, Server
+from app.cli import parser
+from app.serve import Running, Server
 from simulator.smsc import SmscSimulator
 from tests.net import free_port
 
@@ -84,7 +84,7 @@ async def test_ussd_push_goes_out_as_sms(served: tuple[Running, SmscSimulator, S
 async def test_admin_reload_needs_token_when_configured() -> None:
     from aiohttp import web
 
-    from gateways.admin import add_admin_routes
+    from app.admin import add_admin_routes
 
     app = web.Application()
     add_admin_routes(app, lambda: [], "s3cret")
@@ -108,7 +108,7 @@ def test_serve_process_public_contract_and_clean_shutdown(tmp_path: Path) -> Non
     """The documented command line: USSD over HTTP, SIGHUP reload, SIGTERM exits 0."""
     port = free_port()
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen([sys.executable, "-m", "gateways.cli.main", "serve", "--ussd-http", f"127.0.0.1:{port}"],
+    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--ussd-http", f"127.0.0.1:{port}"],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         assert proc.stdout is not None

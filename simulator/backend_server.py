@@ -2,7 +2,7 @@
 
 Operators implementing the wire format can compare against it; the contract
 tests run the same suite through it (HttpBackend → this server → DemoBackend);
-and ``python -m engine.backend.http_server`` stands up the demo operator as a
+and ``python -m simulator.backend_server`` stands up the demo operator as a
 separate service, so ``--backend http://...`` can be tried end to end.
 """
 
@@ -83,7 +83,7 @@ async def serve_backend(backend: Backend, host: str = "127.0.0.1", port: int = 0
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Serve the demo operator: ``python -m engine.backend.http_server --port 8099``."""
+    """Serve the demo operator: ``python -m simulator.backend_server --port 8099``."""
     from engine.backend.demo import DemoBackend
 
     parser = argparse.ArgumentParser(description="Serve the demo operator over the HTTP backend wire format")

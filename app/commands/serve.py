@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     logging.getLogger("transitions").setLevel(logging.WARNING)  # it logs every state change at INFO
     if args.workers > 1:
         return _supervise(args)
-    from gateways.serve import Server
+    from app.serve import Server
 
     try:
         import uvloop
@@ -104,7 +104,7 @@ def _supervise(args: argparse.Namespace) -> int:
         print("menuflow serve: --demo runs one embedded SMSC; use --workers 1 with --demo", file=sys.stderr)
         return 2
     argv = _child_argv(sys.argv[1:])
-    cmd = [sys.executable, "-m", "gateways.cli.main", *argv]
+    cmd = [sys.executable, "-m", "app.cli", *argv]
     children = [subprocess.Popen(cmd) for _ in range(args.workers)]
 
     def forward(signum: int, _frame: object) -> None:

@@ -2,8 +2,8 @@
 
 One process holds one engine (flows, backend, store) and every listener it
 was asked for. Pushes (an SMS sent during a USSD or IVR session) go to the
-SMPP outbox when a bind is configured, else they are counted and logged
-without their text (it may carry a one-time code).
+SMPP outbox when a bind is configured, else they are logged without their
+text (it may carry a one-time code); /metrics counts pushes either way.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
+from app.admin import add_admin_routes
+from app.metrics import EngineMetrics
 from engine.clock import SystemClock
 from engine.flow.diagnostics import FlowError
 from engine.flow.registry import flow_files
@@ -31,13 +33,11 @@ from engine.store.loader import is_redis_url, open_store
 from engine.store.memory import MemoryStore
 from engine.store.redis_outbox import RedisOutbox
 from engine.types import Inbound, Reply
-from gateways.admin import add_admin_routes
 from gateways.http_app import create_http_app
 from gateways.ivr.fastagi import AgiServer, start_agi
 from gateways.ivr.options import ivr_options_from_args, parse_agi_address
 from gateways.ivr.twiml import add_twiml_routes
 from gateways.ivr.vxml import add_vxml_routes
-from gateways.metrics import EngineMetrics
 from gateways.sms.metrics import SmsCollector
 from gateways.sms.options import SmppOptions, smpp_options_from_args
 from gateways.sms.outbox import MtItem
@@ -72,7 +72,6 @@ class Running:
     shared: SharedState | None = None
     ussd_smpp: UssdSmppGateway | None = None
     smsc: SmscSimulator | None = None
-    pushed_without_sms: int = 0
     addresses: dict[str, str] = field(default_factory=dict)
 
 
@@ -92,7 +91,6 @@ class Server:
             self._next_bind = (self._next_bind + 1) % len(run.binds)
             await run.binds[self._next_bind].send(reply)
             return
-        run.pushed_without_sms += 1
         log.info("SMS push to %s not sent (%d chars): no --smpp bind configured", reply.msisdn, len(reply.text))
 
     async def handle(self, inbound: Inbound) -> list[Reply]:

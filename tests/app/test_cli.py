@@ -6,14 +6,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from gateways.cli.cmd_schema import schema_text
+from app.commands.schema import schema_text
 from tests.engine.helpers import write_flow
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def menuflow(*args: str, stdin: str = "", cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "gateways.cli.main", *args], input=stdin, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "app.cli", *args], input=stdin, capture_output=True,
                           text=True, cwd=cwd, timeout=60, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
 
 

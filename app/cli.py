@@ -1,4 +1,4 @@
-"""``menuflow`` entry point: each subcommand lives in its own ``cmd_*`` module."""
+"""``menuflow`` entry point: each subcommand lives in its own module under ``app.commands``."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ from collections.abc import Sequence
 
 #: Subcommand modules, each with ``register(subparsers)`` setting ``func``.
 COMMANDS = (
-    "gateways.cli.cmd_validate",
-    "gateways.cli.cmd_graph",
-    "gateways.cli.cmd_schema",
-    "gateways.cli.cmd_sim",
-    "gateways.cli.cmd_test",
-    "gateways.cli.cmd_serve",
-    "gateways.cli.cmd_smsc",
-    "gateways.cli.cmd_prompts",
+    "app.commands.validate",
+    "app.commands.graph",
+    "app.commands.schema",
+    "app.commands.sim",
+    "app.commands.test",
+    "app.commands.serve",
+    "app.commands.smsc",
+    "app.commands.prompts",
 )
 
 

@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import sys
 
-from gateways.cli.common import load_flows
+from app.commands.common import load_flows
 from simulator.transcripts.junit import write_junit
 from simulator.transcripts.report import render
 from simulator.transcripts.suite import run_suite

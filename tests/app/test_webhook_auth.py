@@ -5,8 +5,8 @@ from __future__ import annotations
 import aiohttp
 import pytest
 
-from gateways.cli.main import parser
-from gateways.serve import Server
+from app.cli import parser
+from app.serve import Server
 from gateways.webhook_auth import is_loopback
 
 FORM = {"sessionId": "s1", "serviceCode": "*100#", "phoneNumber": "+8613800138000", "networkCode": "1", "text": ""}

@@ -18,8 +18,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
+from app.commands.common import load_flows
 from engine.flow.prompts import Prompt, iter_prompts
-from gateways.cli.common import load_flows
 from gateways.ivr.prompt_audio import SynthesisError, espeak_available, synthesise
 
 FIELDS = ("flow", "state", "id", "locale", "text", "dynamic", "file")

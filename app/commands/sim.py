@@ -10,8 +10,8 @@ import argparse
 import asyncio
 import sys
 
+from app.commands.common import load_flows
 from engine.run.build import build_engine
-from gateways.cli.common import load_flows
 from gateways.sms.options import parse_hostport
 from simulator.linemode import run_lines
 

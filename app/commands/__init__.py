@@ -1,0 +1,1 @@
+"""The ``menuflow`` subcommands, one module each with ``register(subparsers)`` setting ``func``."""

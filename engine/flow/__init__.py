@@ -1,0 +1,1 @@
+"""The flow language and nothing that runs: spec, positions, diagnostics, compiler, graph, lint, exports."""

@@ -1,0 +1,1 @@
+"""The runtime: the engine (lock → load → route → turn → save), routing, the turn, paging, wiring."""

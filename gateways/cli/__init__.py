@@ -1,1 +1,0 @@
-"""The ``menuflow`` command: one front door for authors, QA and operations."""
