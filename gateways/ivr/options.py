@@ -13,8 +13,6 @@ import os
 import re
 from dataclasses import dataclass, field
 
-from engine.msisdn import normalise_msisdn as to_e164
-
 DEFAULT_AGI_PORT = 4573
 TRANSFER_MODES = ("queue", "dial", "goto", "dialplan")
 _TARGET_RE = re.compile(r"^[A-Za-z0-9_@./+:-]{1,80}$")
@@ -80,11 +78,6 @@ class IvrOptions:
 
     def say_language(self, locale: str) -> str:
         return self.say_languages.get(locale, locale)
-
-
-def normalise_msisdn(raw: str, country_code: str = "86") -> str:
-    """The engine's E.164 rule for a caller id; ``""`` for ``anonymous``/``unknown`` callers."""
-    return to_e164(raw, country_code) or ""
 
 
 def service_from_number(raw: str, country_code: str = "86") -> str:

@@ -23,8 +23,9 @@ from collections import OrderedDict
 from aiohttp import web
 
 from engine.clock import Clock, SystemClock
+from engine.msisdn import normalise_msisdn
 from engine.types import Event, Handler, Inbound, Reply
-from gateways.ivr.options import IvrOptions, map_locale, normalise_msisdn, service_from_number
+from gateways.ivr.options import IvrOptions, map_locale, service_from_number
 from gateways.ivr.webhook import (
     BadInput,
     ask,
@@ -132,10 +133,10 @@ class TwimlWebhook:
 
         if status in ENDED:
             if self._open.pop(sid, "closed") is None:
-                msisdn = normalise_msisdn(params.get("From", ""), self._opts.country_code)
+                msisdn = normalise_msisdn(params.get("From", ""), self._opts.country_code) or ""
                 await tell_end(self._handler, inbound("end", msisdn), self._opts.handler_timeout)
             return xml_response(ET.Element("Response"), CONTENT_TYPE)
-        msisdn = normalise_msisdn(require(params, "From"), self._opts.country_code)
+        msisdn = normalise_msisdn(require(params, "From"), self._opts.country_code) or ""  # "" = withheld
         digits = dtmf(params.get("Digits", ""), "Digits")
         step = request.query.get("step", "")
         event: Event = "begin" if step == "" else ("input" if digits else "noinput")

@@ -24,8 +24,9 @@ import xml.etree.ElementTree as ET
 from aiohttp import web
 
 from engine.clock import Clock, SystemClock
+from engine.msisdn import normalise_msisdn
 from engine.types import Event, Handler, Inbound, Reply, Wait
-from gateways.ivr.options import IvrOptions, map_locale, normalise_msisdn, service_from_number
+from gateways.ivr.options import IvrOptions, map_locale, service_from_number
 from gateways.ivr.webhook import (
     BadInput,
     ask,
@@ -163,7 +164,7 @@ class VxmlWebhook:
         sid = call_id(params["callid"], "callid")
         if "caller" not in params:
             raise BadInput(400, "missing field caller")
-        msisdn = normalise_msisdn(params["caller"], cc)  # "" for a withheld number
+        msisdn = normalise_msisdn(params["caller"], cc) or ""  # "" for a withheld number
         called = service_from_number(params.get("called", ""), cc)
         digits = dtmf(params.get("digits", ""), "digits")
         event = _STEPS[step]
