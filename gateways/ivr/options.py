@@ -13,6 +13,8 @@ import os
 import re
 from dataclasses import dataclass, field
 
+from gateways.hostport import parse_host_port
+
 DEFAULT_AGI_PORT = 4573
 TRANSFER_MODES = ("queue", "dial", "goto", "dialplan")
 _TARGET_RE = re.compile(r"^[A-Za-z0-9_@./+:-]{1,80}$")
@@ -108,13 +110,8 @@ def valid_transfer_target(target: str) -> bool:
 
 
 def parse_agi_address(text: str) -> tuple[str, int]:
-    """``HOST:PORT``, ``:PORT`` or ``HOST`` → (host, port); port defaults to 4573."""
-    host, sep, port = text.rpartition(":")
-    if not sep:
-        return text or "127.0.0.1", DEFAULT_AGI_PORT
-    if not port.isdigit() or not 0 <= int(port) <= 65535:
-        raise ValueError(f"--agi: bad port in {text!r} (expected HOST:PORT)")
-    return host.strip("[]") or "127.0.0.1", int(port)
+    """``--agi`` may leave out either half, as Asterisk's ``agi://host`` URLs do: loopback, port 4573."""
+    return parse_host_port(text, default_host="127.0.0.1", default_port=DEFAULT_AGI_PORT)
 
 
 def add_ivr_arguments(parser: argparse.ArgumentParser) -> None:
@@ -162,7 +159,10 @@ def ivr_options_from_args(args: argparse.Namespace) -> IvrOptions:
     if not str(args.ivr_country_code).isdigit():
         raise ValueError(f"--ivr-country-code: expected digits, got {args.ivr_country_code!r}")
     if args.agi:
-        parse_agi_address(args.agi)
+        try:
+            parse_agi_address(args.agi)
+        except ValueError as exc:
+            raise ValueError(f"--agi: {exc}") from None
     return IvrOptions(
         country_code=args.ivr_country_code,
         default_service=args.ivr_service_code,

@@ -41,7 +41,7 @@ def test_flags_round_trip_and_errors() -> None:
         ivr_options_from_args(p.parse_args(["--ivr-transfer", "fax"]))
     with pytest.raises(ValueError, match="--ivr-transfer: goto needs an argument"):
         ivr_options_from_args(p.parse_args(["--ivr-transfer", "goto"]))
-    with pytest.raises(ValueError, match="--agi: bad port"):
+    with pytest.raises(ValueError, match="--agi: expected HOST:PORT"):
         ivr_options_from_args(p.parse_args(["--agi", "host:http"]))
 
 
