@@ -33,6 +33,7 @@ from engine.store.redis_outbox import RedisOutbox
 from engine.types import Inbound, Reply
 from gateways.admin import add_admin_routes
 from gateways.http_app import create_http_app
+from gateways.http_input import is_loopback, token_guard
 from gateways.ivr.fastagi import AgiServer, start_agi
 from gateways.ivr.options import ivr_options_from_args, parse_agi_address
 from gateways.ivr.twiml import add_twiml_routes
@@ -47,7 +48,6 @@ from gateways.ussd.options import ussd_options_from_args
 from gateways.ussd.progress_redis import RedisProgressStore
 from gateways.ussd.smpp import UssdSmppGateway
 from gateways.ussd.smpp_options import ussd_smpp_options_from_args
-from gateways.webhook_auth import is_loopback, token_guard
 
 if TYPE_CHECKING:
     from simulator.smsc import SmscSimulator

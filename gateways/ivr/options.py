@@ -67,8 +67,8 @@ class IvrOptions:
     #: Twilio auth token: when set, POSTs to /ivr/twiml must carry a valid
     #: X-Twilio-Signature (read from MENUFLOW_TWILIO_AUTH_TOKEN, never a flag).
     twilio_auth_token: str = field(default="", repr=False)
-    #: Shared secret the webhook URLs carry as ``?token=`` (TwiML and VoiceXML;
-    #: from MENUFLOW_IVR_WEBHOOK_TOKEN).
+    #: Shared secret the webhook URLs carry as ``?token=`` or ``Authorization:
+    #: Bearer`` (TwiML and VoiceXML; from MENUFLOW_IVR_WEBHOOK_TOKEN).
     webhook_token: str = field(default="", repr=False)
     #: Public base URL the provider calls (``https://ivr.example.com``), for
     #: signature checks behind a reverse proxy; empty → the request's own URL.

@@ -6,8 +6,8 @@ import aiohttp
 import pytest
 
 from gateways.cli.main import parser
+from gateways.http_input import is_loopback
 from gateways.serve import Server
-from gateways.webhook_auth import is_loopback
 
 FORM = {"sessionId": "s1", "serviceCode": "*100#", "phoneNumber": "+8613800138000", "networkCode": "1", "text": ""}
 
