@@ -241,14 +241,17 @@ class Server:
         """Webhooks beyond loopback need a token (or a trusted network, said explicitly)."""
         if self.args.allow_unauthenticated:
             return
-        ivr_secret = os.environ.get("MENUFLOW_IVR_WEBHOOK_TOKEN") or os.environ.get("MENUFLOW_TWILIO_AUTH_TOKEN")
+        env = os.environ.get
+        # /ivr/twiml is guarded by a token or Twilio's signature; /ivr/vxml (no signature) only by a token.
+        ivr_secret = env("MENUFLOW_IVR_WEBHOOK_TOKEN") or (env("MENUFLOW_TWILIO_AUTH_TOKEN")
+                                                           and env("MENUFLOW_VXML_TOKEN"))
         if ussd and not is_loopback(ussd[0]) and not os.environ.get("MENUFLOW_USSD_WEBHOOK_TOKEN"):
             raise ValueError(f"--ussd-http {ussd[0]}:{ussd[1]} is reachable beyond loopback: set "
                              "MENUFLOW_USSD_WEBHOOK_TOKEN (callers add ?token=...) or pass --allow-unauthenticated")
         if ivr and not is_loopback(ivr[0]) and not ivr_secret:
             raise ValueError(f"--ivr-http {ivr[0]}:{ivr[1]} is reachable beyond loopback: set "
-                             "MENUFLOW_IVR_WEBHOOK_TOKEN or MENUFLOW_TWILIO_AUTH_TOKEN, "
-                             "or pass --allow-unauthenticated")
+                             "MENUFLOW_IVR_WEBHOOK_TOKEN, or MENUFLOW_TWILIO_AUTH_TOKEN together with "
+                             "MENUFLOW_VXML_TOKEN, or pass --allow-unauthenticated")
 
     async def stop(self) -> None:
         run = self.running

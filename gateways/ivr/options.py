@@ -70,6 +70,10 @@ class IvrOptions:
     #: Shared secret the webhook URLs carry as ``?token=`` or ``Authorization:
     #: Bearer`` (TwiML and VoiceXML; from MENUFLOW_IVR_WEBHOOK_TOKEN).
     webhook_token: str = field(default="", repr=False)
+    #: VoiceXML's own secret, used instead of ``webhook_token`` on /ivr/vxml
+    #: (from MENUFLOW_VXML_TOKEN): VoiceXML has no request signature, so a
+    #: deployment that relies on Twilio's needs a token for VoiceXML still.
+    vxml_token: str = field(default="", repr=False)
     #: Public base URL the provider calls (``https://ivr.example.com``), for
     #: signature checks behind a reverse proxy; empty → the request's own URL.
     public_url: str = ""
@@ -180,5 +184,6 @@ def ivr_options_from_args(args: argparse.Namespace) -> IvrOptions:
         vxml_transfer=args.ivr_vxml_transfer,
         twilio_auth_token=os.environ.get("MENUFLOW_TWILIO_AUTH_TOKEN", ""),
         webhook_token=os.environ.get("MENUFLOW_IVR_WEBHOOK_TOKEN", ""),
+        vxml_token=os.environ.get("MENUFLOW_VXML_TOKEN", ""),
         public_url=args.ivr_public_url,
     )

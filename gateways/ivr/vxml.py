@@ -143,7 +143,8 @@ class VxmlWebhook(VoiceWebhook):
     path = "/ivr/vxml"
 
     def token(self) -> str:
-        return self._opts.webhook_token
+        # VoiceXML has no request signature: without its own token the URL would be open.
+        return self._opts.vxml_token or self._opts.webhook_token
 
     async def step(self, request: web.Request, form: dict[str, str]) -> web.Response:
         # A platform that starts the call by GET passes callid/caller/called in the query.

@@ -241,6 +241,28 @@ async def test_signed_and_token_protected_webhooks(menu: MenuHandler) -> None:
     assert [e for e, _ in menu.events()] == ["begin"]
 
 
+async def test_vxml_has_its_own_token_when_twiml_relies_on_the_signature(menu: MenuHandler) -> None:
+    opts = IvrOptions(twilio_auth_token="tok", vxml_token="vx")
+    app = web.Application()
+    add_twiml_routes(app, menu, opts)
+    add_vxml_routes(app, menu, opts)
+    ids = {"callid": "v1", "caller": "13800138000", "called": "10086"}
+    async with TestClient(TestServer(app, host="127.0.0.1")) as c:
+        resp = await c.post("/ivr/vxml?step=begin", data=ids)
+        assert resp.status == 401 and "missing or wrong token" in await resp.text()
+        resp = await c.post("/ivr/vxml?step=begin&token=wrong", data=ids)
+        assert resp.status == 401
+        resp = await c.post("/ivr/vxml?step=begin", data=ids, headers={"Authorization": "Bearer vx"})
+        assert resp.status == 200
+        resp = await c.post("/ivr/vxml?step=begin&token=vx", data=ids)
+        assert resp.status == 200
+        nxt = ET.fromstring(await resp.text()).find(f"{V}form/{V}field/{V}filled/{V}submit")
+        assert nxt is not None and "token=vx" in (nxt.get("next") or "")  # carried to the next step
+        resp = await c.post("/ivr/twiml", data=CALL)
+        assert resp.status == 403  # the vxml token opens nothing on /ivr/twiml
+    assert [e for e, _ in menu.events()] == ["begin", "begin"]
+
+
 async def test_duplicate_field_is_refused(client: TestClient[web.Request, web.Application]) -> None:
     resp = await client.post("/ivr/twiml?step=input", data="CallSid=CA1&From=1&Digits=1&Digits=2",
                              headers={"Content-Type": "application/x-www-form-urlencoded"})

@@ -22,6 +22,33 @@ async def test_refuses_to_expose_webhooks_without_a_token(flag: str, monkeypatch
     await server.stop()
 
 
+async def test_twilio_signature_alone_does_not_expose_voicexml(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("MENUFLOW_IVR_WEBHOOK_TOKEN", "MENUFLOW_VXML_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MENUFLOW_TWILIO_AUTH_TOKEN", "tok")
+    server = Server(parser().parse_args(["serve", "--ivr-http", "0.0.0.0:0"]))
+    with pytest.raises(ValueError, match="MENUFLOW_VXML_TOKEN"):
+        await server.start()
+    await server.stop()
+
+
+async def test_vxml_token_guards_voicexml_when_exposed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MENUFLOW_IVR_WEBHOOK_TOKEN", raising=False)
+    monkeypatch.setenv("MENUFLOW_TWILIO_AUTH_TOKEN", "tok")
+    monkeypatch.setenv("MENUFLOW_VXML_TOKEN", "vx")
+    server = Server(parser().parse_args(["serve", "--ivr-http", "0.0.0.0:0"]))
+    run = await server.start()
+    port = run.addresses["ivr"].rsplit(":", 1)[1]
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"http://127.0.0.1:{port}/ivr/vxml") as resp:
+                assert resp.status == 401
+            async with http.get(f"http://127.0.0.1:{port}/ivr/vxml?token=vx") as resp:
+                assert resp.status == 200
+    finally:
+        await server.stop()
+
+
 async def test_token_guards_ussd_when_exposed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MENUFLOW_USSD_WEBHOOK_TOKEN", "t0ken")
     server = Server(parser().parse_args(["serve", "--ussd-http", "0.0.0.0:0"]))
