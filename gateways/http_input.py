@@ -16,17 +16,14 @@ import base64
 import hashlib
 import hmac
 import ipaddress
-from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qsl
 
 from aiohttp import web
-from aiohttp.typedefs import Middleware
+from aiohttp.typedefs import Handler, Middleware
 
 FORM = "application/x-www-form-urlencoded"
 #: A Twilio callback has about 30 fields, a USSD one 5: room, but not for a hash-flooding body.
 MAX_FORM_FIELDS = 64
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class RequestError(Exception):
