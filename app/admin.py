@@ -7,20 +7,18 @@ endpoint refuses non-loopback callers outright.
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable
 
 from aiohttp import web
 
-from gateways.webhook_auth import is_loopback
+from gateways.http_input import has_token, is_loopback
 
 Reload = Callable[[], list[str]]
 
 
 def authorised(request: web.Request, token: str) -> bool:
     if token:
-        given = request.headers.get("Authorization", "")
-        return hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
+        return has_token(request, token, in_query=False)
     return is_loopback(request.remote or "")
 
 

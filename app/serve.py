@@ -34,6 +34,7 @@ from engine.store.memory import MemoryStore
 from engine.store.redis_outbox import RedisOutbox
 from engine.types import Inbound, Reply
 from gateways.http_app import create_http_app
+from gateways.http_input import is_loopback, token_guard
 from gateways.ivr.fastagi import AgiServer, start_agi
 from gateways.ivr.options import ivr_options_from_args, parse_agi_address
 from gateways.ivr.twiml import add_twiml_routes
@@ -47,7 +48,6 @@ from gateways.ussd.options import ussd_options_from_args
 from gateways.ussd.progress_redis import RedisProgressStore
 from gateways.ussd.smpp import UssdSmppGateway
 from gateways.ussd.smpp_options import ussd_smpp_options_from_args
-from gateways.webhook_auth import is_loopback, token_guard
 
 if TYPE_CHECKING:
     from simulator.smsc import SmscSimulator
@@ -239,14 +239,17 @@ class Server:
         """Webhooks beyond loopback need a token (or a trusted network, said explicitly)."""
         if self.args.allow_unauthenticated:
             return
-        ivr_secret = os.environ.get("MENUFLOW_IVR_WEBHOOK_TOKEN") or os.environ.get("MENUFLOW_TWILIO_AUTH_TOKEN")
+        env = os.environ.get
+        # /ivr/twiml is guarded by a token or Twilio's signature; /ivr/vxml (no signature) only by a token.
+        ivr_secret = env("MENUFLOW_IVR_WEBHOOK_TOKEN") or (env("MENUFLOW_TWILIO_AUTH_TOKEN")
+                                                           and env("MENUFLOW_VXML_TOKEN"))
         if ussd and not is_loopback(ussd[0]) and not os.environ.get("MENUFLOW_USSD_WEBHOOK_TOKEN"):
             raise ValueError(f"--ussd-http {ussd[0]}:{ussd[1]} is reachable beyond loopback: set "
                              "MENUFLOW_USSD_WEBHOOK_TOKEN (callers add ?token=...) or pass --allow-unauthenticated")
         if ivr and not is_loopback(ivr[0]) and not ivr_secret:
             raise ValueError(f"--ivr-http {ivr[0]}:{ivr[1]} is reachable beyond loopback: set "
-                             "MENUFLOW_IVR_WEBHOOK_TOKEN or MENUFLOW_TWILIO_AUTH_TOKEN, "
-                             "or pass --allow-unauthenticated")
+                             "MENUFLOW_IVR_WEBHOOK_TOKEN, or MENUFLOW_TWILIO_AUTH_TOKEN together with "
+                             "MENUFLOW_VXML_TOKEN, or pass --allow-unauthenticated")
 
     async def stop(self) -> None:
         run = self.running

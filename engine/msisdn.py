@@ -20,7 +20,10 @@ def normalise_msisdn(raw: str, country_code: str = "86", *, international: bool 
     enough to be international are kept; other digits are national and get
     the code. ``tel:``/``sip:`` URIs are reduced to their user part.
     ``international``/``national`` force the reading (SMPP type of number).
+    An empty ``country_code`` says the network has no national numbering to
+    expand (an SMSC that already sends full numbers): the digits are kept.
     """
+    international = international or not country_code
     text = raw.strip()
     if text[:4].lower() in ("tel:", "sip:"):
         text = text[4:]

@@ -68,15 +68,6 @@ async def _metrics(request: web.Request) -> web.Response:
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
-def parse_host_port(value: str) -> tuple[str, int]:
-    """``HOST:PORT`` (``[::1]:8080`` for IPv6) → (host, port); argparse shows the ValueError text."""
-    host, sep, port = value.rpartition(":")
-    host = host.strip("[]")
-    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
-        raise argparse.ArgumentTypeError(f"expected HOST:PORT (e.g. 0.0.0.0:8080), got {value!r}")
-    return host, int(port)
-
-
 def add_http_arguments(parser: argparse.ArgumentParser) -> None:
     """Register the shared ``--http-*`` flags; safe to call from several channels."""
     try:

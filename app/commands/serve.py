@@ -12,7 +12,8 @@ import sys
 
 from engine.flow.diagnostics import FlowError
 from engine.store.loader import is_redis_url
-from gateways.http_app import add_http_arguments, parse_host_port
+from gateways.hostport import parse_host_port
+from gateways.http_app import add_http_arguments
 from gateways.ivr.options import add_ivr_arguments
 from gateways.sms.options import add_smpp_arguments
 from gateways.ussd.options import add_ussd_arguments

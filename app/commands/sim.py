@@ -12,7 +12,7 @@ import sys
 
 from app.commands.common import load_flows
 from engine.run.build import build_engine
-from gateways.sms.options import parse_hostport
+from gateways.hostport import parse_host_port
 from simulator.linemode import run_lines
 
 DEFAULT_TO = {"sms": "10086", "ussd": "*100#", "ivr": "10086"}
@@ -30,7 +30,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--record", metavar="FILE", help="write the session as a transcript for `menuflow test`")
     p.add_argument("--remote", metavar="URL",
                    help="USSD and IVR against a running `menuflow serve` (JSON at URL/ussd, TwiML at URL/ivr/twiml)")
-    p.add_argument("--smsc", metavar="HOST:PORT", type=parse_hostport,
+    p.add_argument("--smsc", metavar="HOST:PORT", type=parse_host_port,
                    help="SMS through an SMSC simulator the phone runs here (bind `menuflow serve --smpp` to it)")
     p.add_argument("--speak", action="store_true", help="speak IVR prompts with espeak-ng")
     p.set_defaults(func=run)

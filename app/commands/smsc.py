@@ -13,7 +13,7 @@ import contextlib
 import os
 import sys
 
-from gateways.sms.options import parse_hostport
+from gateways.hostport import parse_host_port
 from simulator.smsc import SmscSimulator
 from simulator.smsc_state import Message
 
@@ -29,7 +29,7 @@ FAULT_HELP = """\
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("smsc", help="run the SMSC simulator (an SMPP server to bind the SMS gateway to)")
-    p.add_argument("--listen", default="127.0.0.1:2775", type=parse_hostport, metavar="HOST:PORT")
+    p.add_argument("--listen", default="127.0.0.1:2775", type=parse_host_port, metavar="HOST:PORT")
     p.add_argument("--system-id", metavar="ID", default="", help="accepted system_id (default: accept any bind)")
     p.add_argument("--password", metavar="PW", default=None, help=f"accepted password (or ${PASSWORD_ENV})")
     p.add_argument("--mo-dest", metavar="CODE", default="10086", help="destination of MOs typed on stdin")

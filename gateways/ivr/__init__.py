@@ -11,7 +11,6 @@ from gateways.ivr.options import (
     IvrOptions,
     add_ivr_arguments,
     ivr_options_from_args,
-    normalise_msisdn,
     parse_agi_address,
 )
 from gateways.ivr.twiml import add_twiml_routes
@@ -25,7 +24,6 @@ __all__ = [
     "add_twiml_routes",
     "add_vxml_routes",
     "ivr_options_from_args",
-    "normalise_msisdn",
     "parse_agi_address",
     "start_agi",
 ]

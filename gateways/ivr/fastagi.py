@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs
 
 from engine.clock import Clock, SystemClock
+from engine.msisdn import normalise_msisdn
 from engine.types import Event, Handler, Inbound, Reply
 from gateways.ivr.agi_collect import Collector
 from gateways.ivr.agi_protocol import AgiConnection, AgiHangup, AgiProtocolError, quote
 from gateways.ivr.options import (
     IvrOptions,
     map_locale,
-    normalise_msisdn,
     service_from_number,
     valid_transfer_target,
 )
@@ -65,7 +65,7 @@ class CallInfo:
                 service = service_from_number(value, opts.country_code)
         locale = map_locale(params.get("lang")) or map_locale(env.get("agi_language"))
         return cls(
-            msisdn=normalise_msisdn(env.get("agi_callerid", ""), opts.country_code),
+            msisdn=normalise_msisdn(env.get("agi_callerid", ""), opts.country_code) or "",  # "" = withheld
             session_key=env.get("agi_uniqueid") or env.get("agi_channel", ""),
             service_code=service or opts.default_service,
             locale=locale,

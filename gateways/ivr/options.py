@@ -13,7 +13,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
-from engine.msisdn import normalise_msisdn as to_e164
+from gateways.hostport import parse_host_port
 
 DEFAULT_AGI_PORT = 4573
 TRANSFER_MODES = ("queue", "dial", "goto", "dialplan")
@@ -67,9 +67,13 @@ class IvrOptions:
     #: Twilio auth token: when set, POSTs to /ivr/twiml must carry a valid
     #: X-Twilio-Signature (read from MENUFLOW_TWILIO_AUTH_TOKEN, never a flag).
     twilio_auth_token: str = field(default="", repr=False)
-    #: Shared secret the webhook URLs carry as ``?token=`` (TwiML and VoiceXML;
-    #: from MENUFLOW_IVR_WEBHOOK_TOKEN).
+    #: Shared secret the webhook URLs carry as ``?token=`` or ``Authorization:
+    #: Bearer`` (TwiML and VoiceXML; from MENUFLOW_IVR_WEBHOOK_TOKEN).
     webhook_token: str = field(default="", repr=False)
+    #: VoiceXML's own secret, used instead of ``webhook_token`` on /ivr/vxml
+    #: (from MENUFLOW_VXML_TOKEN): VoiceXML has no request signature, so a
+    #: deployment that relies on Twilio's needs a token for VoiceXML still.
+    vxml_token: str = field(default="", repr=False)
     #: Public base URL the provider calls (``https://ivr.example.com``), for
     #: signature checks behind a reverse proxy; empty → the request's own URL.
     public_url: str = ""
@@ -80,11 +84,6 @@ class IvrOptions:
 
     def say_language(self, locale: str) -> str:
         return self.say_languages.get(locale, locale)
-
-
-def normalise_msisdn(raw: str, country_code: str = "86") -> str:
-    """The engine's E.164 rule for a caller id; ``""`` for ``anonymous``/``unknown`` callers."""
-    return to_e164(raw, country_code) or ""
 
 
 def service_from_number(raw: str, country_code: str = "86") -> str:
@@ -115,13 +114,8 @@ def valid_transfer_target(target: str) -> bool:
 
 
 def parse_agi_address(text: str) -> tuple[str, int]:
-    """``HOST:PORT``, ``:PORT`` or ``HOST`` → (host, port); port defaults to 4573."""
-    host, sep, port = text.rpartition(":")
-    if not sep:
-        return text or "127.0.0.1", DEFAULT_AGI_PORT
-    if not port.isdigit() or not 0 <= int(port) <= 65535:
-        raise ValueError(f"--agi: bad port in {text!r} (expected HOST:PORT)")
-    return host.strip("[]") or "127.0.0.1", int(port)
+    """``--agi`` may leave out either half, as Asterisk's ``agi://host`` URLs do: loopback, port 4573."""
+    return parse_host_port(text, default_host="127.0.0.1", default_port=DEFAULT_AGI_PORT)
 
 
 def add_ivr_arguments(parser: argparse.ArgumentParser) -> None:
@@ -169,7 +163,10 @@ def ivr_options_from_args(args: argparse.Namespace) -> IvrOptions:
     if not str(args.ivr_country_code).isdigit():
         raise ValueError(f"--ivr-country-code: expected digits, got {args.ivr_country_code!r}")
     if args.agi:
-        parse_agi_address(args.agi)
+        try:
+            parse_agi_address(args.agi)
+        except ValueError as exc:
+            raise ValueError(f"--agi: {exc}") from None
     return IvrOptions(
         country_code=args.ivr_country_code,
         default_service=args.ivr_service_code,
@@ -187,5 +184,6 @@ def ivr_options_from_args(args: argparse.Namespace) -> IvrOptions:
         vxml_transfer=args.ivr_vxml_transfer,
         twilio_auth_token=os.environ.get("MENUFLOW_TWILIO_AUTH_TOKEN", ""),
         webhook_token=os.environ.get("MENUFLOW_IVR_WEBHOOK_TOKEN", ""),
+        vxml_token=os.environ.get("MENUFLOW_VXML_TOKEN", ""),
         public_url=args.ivr_public_url,
     )

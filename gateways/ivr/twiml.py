@@ -22,18 +22,17 @@ from collections import OrderedDict
 
 from aiohttp import web
 
-from engine.clock import Clock, SystemClock
+from engine.clock import Clock
+from engine.msisdn import normalise_msisdn
 from engine.types import Event, Handler, Inbound, Reply
-from gateways.ivr.options import IvrOptions, map_locale, normalise_msisdn, service_from_number
+from gateways.http_input import check_twilio_signature
+from gateways.ivr.options import IvrOptions, map_locale, service_from_number
 from gateways.ivr.webhook import (
-    BadInput,
+    VoiceWebhook,
     ask,
     audio_urls,
-    bad_request,
     call_id,
-    check_access,
     dtmf,
-    read_form,
     require,
     route_params,
     step_url,
@@ -101,24 +100,25 @@ def render_twiml(reply: Reply | None, action: str, redirect: str, opts: IvrOptio
     return root
 
 
-class TwimlWebhook:
-    """The request handler; keeps which CallSids have an open dialog (bounded)."""
+class TwimlWebhook(VoiceWebhook):
+    """Keeps which CallSids have an open dialog (bounded), so a status callback ends each once."""
 
-    def __init__(self, handler: Handler, opts: IvrOptions, clock: Clock | None) -> None:
-        self._handler = handler
-        self._opts = opts
-        self._clock = clock or SystemClock()
+    path = "/ivr/twiml"
+
+    def __init__(self, handler: Handler, opts: IvrOptions, clock: Clock | None = None) -> None:
+        super().__init__(handler, opts, clock)
         self._open: OrderedDict[str, None] = OrderedDict()
 
-    async def handle(self, request: web.Request) -> web.Response:
-        try:
-            form = await read_form(request, self._opts.max_body)
-            check_access(request, form, self._opts, signed=True)
-            return await self._step(request, form if request.method == "POST" else dict(request.query))
-        except BadInput as exc:
-            return bad_request(exc)
+    def token(self) -> str:
+        return self._opts.webhook_token
 
-    async def _step(self, request: web.Request, params: dict[str, str]) -> web.Response:
+    def admit(self, request: web.Request, form: dict[str, str]) -> None:
+        super().admit(request, form)
+        check_twilio_signature(request, form, self._opts.twilio_auth_token, self._opts.public_url)
+
+    async def step(self, request: web.Request, form: dict[str, str]) -> web.Response:
+        # A provider configured for GET sends the same fields in the query.
+        params = form if request.method == "POST" else dict(request.query)
         sid = call_id(require(params, "CallSid"), "CallSid")
         status = params.get("CallStatus", "").strip().lower()
         keep = route_params(request)
@@ -132,10 +132,10 @@ class TwimlWebhook:
 
         if status in ENDED:
             if self._open.pop(sid, "closed") is None:
-                msisdn = normalise_msisdn(params.get("From", ""), self._opts.country_code)
+                msisdn = normalise_msisdn(params.get("From", ""), self._opts.country_code) or ""
                 await tell_end(self._handler, inbound("end", msisdn), self._opts.handler_timeout)
             return xml_response(ET.Element("Response"), CONTENT_TYPE)
-        msisdn = normalise_msisdn(require(params, "From"), self._opts.country_code)
+        msisdn = normalise_msisdn(require(params, "From"), self._opts.country_code) or ""  # "" = withheld
         digits = dtmf(params.get("Digits", ""), "Digits")
         step = request.query.get("step", "")
         event: Event = "begin" if step == "" else ("input" if digits else "noinput")
@@ -160,6 +160,4 @@ def add_twiml_routes(
     app: web.Application, handler: Handler, opts: IvrOptions | None = None, clock: Clock | None = None
 ) -> None:
     """Serve POST (and GET) /ivr/twiml on ``app``."""
-    hook = TwimlWebhook(handler, opts or IvrOptions(), clock)
-    app.router.add_post("/ivr/twiml", hook.handle)
-    app.router.add_get("/ivr/twiml", hook.handle)
+    TwimlWebhook(handler, opts or IvrOptions(), clock).mount(app)

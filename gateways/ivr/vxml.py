@@ -23,18 +23,17 @@ import xml.etree.ElementTree as ET
 
 from aiohttp import web
 
-from engine.clock import Clock, SystemClock
+from engine.clock import Clock
+from engine.msisdn import normalise_msisdn
 from engine.types import Event, Handler, Inbound, Reply, Wait
-from gateways.ivr.options import IvrOptions, map_locale, normalise_msisdn, service_from_number
+from gateways.http_input import RequestError
+from gateways.ivr.options import IvrOptions, map_locale, service_from_number
 from gateways.ivr.webhook import (
-    BadInput,
+    VoiceWebhook,
     ask,
     audio_urls,
-    bad_request,
     call_id,
-    check_access,
     dtmf,
-    read_form,
     route_params,
     step_url,
     tell_end,
@@ -138,32 +137,29 @@ def bootstrap(path: str, keep: dict[str, str]) -> ET.Element:
     return root
 
 
-class VxmlWebhook:
-    def __init__(self, handler: Handler, opts: IvrOptions, clock: Clock | None) -> None:
-        self._handler = handler
-        self._opts = opts
-        self._clock = clock or SystemClock()
+class VxmlWebhook(VoiceWebhook):
+    """Stateless: every document carries the call's ids and submits them back."""
 
-    async def handle(self, request: web.Request) -> web.Response:
-        try:
-            form = await read_form(request, self._opts.max_body)
-            check_access(request, form, self._opts, signed=False)
-            return await self._step(request, {**request.query, **form})
-        except BadInput as exc:
-            return bad_request(exc)
+    path = "/ivr/vxml"
 
-    async def _step(self, request: web.Request, params: dict[str, str]) -> web.Response:
+    def token(self) -> str:
+        # VoiceXML has no request signature: without its own token the URL would be open.
+        return self._opts.vxml_token or self._opts.webhook_token
+
+    async def step(self, request: web.Request, form: dict[str, str]) -> web.Response:
+        # A platform that starts the call by GET passes callid/caller/called in the query.
+        params = {**request.query, **form}
         keep = route_params(request)
         step = request.query.get("step") or params.get("step") or "begin"
         if step not in _STEPS:
-            raise BadInput(400, f"unknown step {step[:20]!r}")
+            raise RequestError(f"unknown step {step[:20]!r}")
         if "callid" not in params:
             return xml_response(bootstrap(request.path, keep), CONTENT_TYPE)
         cc = self._opts.country_code
         sid = call_id(params["callid"], "callid")
         if "caller" not in params:
-            raise BadInput(400, "missing field caller")
-        msisdn = normalise_msisdn(params["caller"], cc)  # "" for a withheld number
+            raise RequestError("missing field caller")
+        msisdn = normalise_msisdn(params["caller"], cc) or ""  # "" for a withheld number
         called = service_from_number(params.get("called", ""), cc)
         digits = dtmf(params.get("digits", ""), "digits")
         event = _STEPS[step]
@@ -177,8 +173,8 @@ class VxmlWebhook:
         )
         if event == "end":
             await tell_end(self._handler, inbound, self._opts.handler_timeout)
-            root, form = _doc("zh-CN")
-            ET.SubElement(ET.SubElement(form, "block"), "exit")
+            root, body = _doc("zh-CN")
+            ET.SubElement(ET.SubElement(body, "block"), "exit")
             return xml_response(root, CONTENT_TYPE)
         reply = await ask(self._handler, inbound, self._opts.handler_timeout)
         ids = {"callid": sid, "caller": msisdn, "called": called}
@@ -189,6 +185,4 @@ def add_vxml_routes(
     app: web.Application, handler: Handler, opts: IvrOptions | None = None, clock: Clock | None = None
 ) -> None:
     """Serve GET and POST /ivr/vxml on ``app``."""
-    hook = VxmlWebhook(handler, opts or IvrOptions(), clock)
-    app.router.add_post("/ivr/vxml", hook.handle)
-    app.router.add_get("/ivr/vxml", hook.handle)
+    VxmlWebhook(handler, opts or IvrOptions(), clock).mount(app)

@@ -1,25 +1,30 @@
-"""What the TwiML and VoiceXML webhooks share: bounded input, a safe engine call, XML out.
+"""What the TwiML and VoiceXML webhooks share: admission, a safe engine call, XML out.
 
 Voice platforms retry or drop the call when a webhook is slow or answers with
-an error, and anyone can POST to a public URL. So input is read with a size
-cap and validated into a 400 with a plain reason, the engine call has a
-deadline, and any failure becomes a polite goodbye document — never a 500.
+an error, and anyone can POST to a public URL. So every request goes through
+``VoiceWebhook.handle``: the body is read by ``gateways.http_input`` (size cap,
+refusals with a status and a plain reason), the caller must hold the
+dialect's token (and, for TwiML, Twilio's signature), the engine call has a
+deadline, and any engine failure becomes a polite goodbye document — never a
+500. A dialect only translates fields in and documents out, as the USSD
+dialects do (``gateways.ussd.dialects.base``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
-import hmac
 import logging
 import re
 import xml.etree.ElementTree as ET
-from urllib.parse import parse_qsl, urlencode
+from abc import ABC, abstractmethod
+from typing import ClassVar
+from urllib.parse import urlencode
 
 from aiohttp import web
 
+from engine.clock import Clock, SystemClock
 from engine.types import Handler, Inbound, Reply
+from gateways.http_input import RequestError, check_token, plain_error, read_form
 from gateways.ivr.options import IvrOptions
 
 log = logging.getLogger("menuflow.ivr.http")
@@ -27,78 +32,61 @@ _DTMF_RE = re.compile(r"^[0-9*#]{0,64}$")
 _ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
-class BadInput(Exception):
-    """A request we refuse, with the HTTP status and a reason for the caller."""
+class VoiceWebhook(ABC):
+    """One voice dialect's endpoint: the shared admission rules, then the dialect's ``step``."""
 
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
+    #: URL path the dialect answers on (GET and POST).
+    path: ClassVar[str]
 
+    def __init__(self, handler: Handler, opts: IvrOptions, clock: Clock | None = None) -> None:
+        self._handler = handler
+        self._opts = opts
+        self._clock = clock or SystemClock()
 
-async def read_form(request: web.Request, max_body: int) -> dict[str, str]:
-    """The url-encoded form body (empty for GET), at most ``max_body`` bytes."""
-    params: dict[str, str] = {}
-    if request.method != "POST":
-        return params
-    if request.content_length is not None and request.content_length > max_body:
-        raise BadInput(413, f"body larger than {max_body} bytes")
-    body = await request.content.read(max_body + 1)
-    if len(body) > max_body:
-        raise BadInput(413, f"body larger than {max_body} bytes")
-    ctype = request.content_type
-    if body and ctype not in ("application/x-www-form-urlencoded", "", "application/octet-stream"):
-        raise BadInput(415, "expected application/x-www-form-urlencoded")
-    try:
-        params.update(parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=100))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise BadInput(400, "body is not a valid url-encoded form") from exc
-    return params
+    def mount(self, app: web.Application) -> None:
+        app.router.add_post(self.path, self.handle)
+        app.router.add_get(self.path, self.handle)
 
+    async def handle(self, request: web.Request) -> web.Response:
+        try:
+            form = await read_form(request, self._opts.max_body)
+            self.admit(request, form)
+            return await self.step(request, form)
+        except RequestError as exc:
+            return plain_error(exc)
 
-def twilio_signature(auth_token: str, url: str, params: dict[str, str]) -> str:
-    """Twilio's scheme: HMAC-SHA1 over the URL plus the sorted POST fields, base64."""
-    data = url + "".join(k + params[k] for k in sorted(params))
-    digest = hmac.new(auth_token.encode(), data.encode(), hashlib.sha1).digest()
-    return base64.b64encode(digest).decode()
+    @abstractmethod
+    def token(self) -> str:
+        """The shared secret callers must carry (Bearer or ``?token=``); empty: none configured."""
 
+    def admit(self, request: web.Request, form: dict[str, str]) -> None:
+        """Refuse callers without the token; a dialect whose platform signs requests checks that too."""
+        check_token(request, self.token())
 
-def check_access(request: web.Request, form: dict[str, str], opts: IvrOptions, signed: bool) -> None:
-    """Refuse callers that do not know the webhook token or Twilio's signature."""
-    if opts.webhook_token and not hmac.compare_digest(
-        request.query.get("token", ""), opts.webhook_token
-    ):
-        raise BadInput(403, "missing or wrong token")
-    if signed and opts.twilio_auth_token:
-        url = opts.public_url.rstrip("/") + request.path_qs if opts.public_url else str(request.url)
-        expected = twilio_signature(opts.twilio_auth_token, url, form)
-        if not hmac.compare_digest(request.headers.get("X-Twilio-Signature", ""), expected):
-            raise BadInput(403, "invalid X-Twilio-Signature")
+    @abstractmethod
+    async def step(self, request: web.Request, form: dict[str, str]) -> web.Response:
+        """One platform request (``form`` is its POST body, ``{}`` for GET) → one document."""
 
 
 def require(params: dict[str, str], name: str) -> str:
     value = params.get(name, "").strip()
     if not value:
-        raise BadInput(400, f"missing field {name}")
+        raise RequestError(f"missing field {name}")
     return value
 
 
 def call_id(value: str, name: str) -> str:
     """Call ids end up in URLs and scripts: only plain characters."""
     if not _ID_RE.match(value):
-        raise BadInput(400, f"field {name} has unexpected characters")
+        raise RequestError(f"field {name} has unexpected characters")
     return value
 
 
 def dtmf(value: str, name: str) -> str:
     digits = value.strip().replace(" ", "")
     if not _DTMF_RE.match(digits):
-        raise BadInput(400, f"field {name} must be DTMF keys (0-9 * #), at most 64")
+        raise RequestError(f"field {name} must be DTMF keys (0-9 * #), at most 64")
     return digits
-
-
-def bad_request(exc: BadInput) -> web.Response:
-    return web.Response(status=exc.status, text=exc.reason + "\n", content_type="text/plain")
 
 
 async def ask(handler: Handler, inbound: Inbound, timeout: float) -> Reply | None:

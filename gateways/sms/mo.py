@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.clock import Clock
-from engine.msisdn import normalise_msisdn as to_e164
+from engine.msisdn import normalise_msisdn
 from engine.types import Inbound
 from gateways.sms.codec import CodecError, concat_from_sar, decode_text, split_udh
 from gateways.sms.options import SmppOptions
@@ -53,15 +53,6 @@ class Accepted:
     receipt: Receipt | None = None
     duplicate: bool = False
     reason: str = ""
-
-
-def normalise_msisdn(addr: str, ton: int, country_code: str) -> str:
-    """The engine's E.164 rule, read with the PDU's type of number; an
-    alphanumeric or unparseable sender is kept as sent ('' country code: digits only)."""
-    digits = "".join(c for c in addr if c.isdigit())
-    if not country_code:
-        return digits or addr
-    return to_e164(addr, country_code, international=ton == 1, national=ton == 2) or digits or addr
 
 
 def parse_receipt(fields: dict[str, Any], text: str) -> Receipt:
@@ -131,7 +122,10 @@ class MoIntake:
         whole = self.reassembler.add(f"{source}>{dest}", info, text)
         if whole is None:
             return Accepted(ESME_ROK)
-        msisdn = normalise_msisdn(source, int(f.get("source_addr_ton") or 0), self.opts.country_code)
+        ton = int(f.get("source_addr_ton") or 0)  # 1 international, 2 national
+        msisdn = normalise_msisdn(source, self.opts.country_code, international=ton == 1, national=ton == 2)
+        # An alphanumeric or odd sender still has to be answered: keep its digits, else it as sent.
+        msisdn = msisdn or "".join(c for c in source if c.isdigit()) or source
         inbound = Inbound(
             channel="sms", msisdn=msisdn, text=whole, session_key=msisdn, service_code=dest,
             received_at=self.clock.now(), meta={"data_coding": dc, "smpp_source": source, "mo_ref": ref},

@@ -11,6 +11,8 @@ import os
 from dataclasses import dataclass, fields
 from typing import Literal
 
+from gateways.hostport import parse_host_port
+
 BindMode = Literal["trx", "pair"]
 ConcatMode = Literal["udh8", "udh16", "sar", "payload"]
 PASSWORD_ENV = "MENUFLOW_SMPP_PASSWORD"
@@ -83,13 +85,6 @@ class SmppOptions:
                 raise ValueError(f"SMPP option {name}: invalid value {shown}")
 
 
-def parse_hostport(value: str) -> tuple[str, int]:
-    host, sep, port = value.rpartition(":")
-    if not sep or not host or not port.isdigit():
-        raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {value!r}")
-    return host, int(port)
-
-
 #: name -> (type, metavar, help); each becomes ``--smpp-NAME`` with SmppOptions' default.
 _FLAGS: dict[str, tuple[type, str, str]] = {
     "system_type": (str, "TYPE", "system_type sent in the bind (default: empty)"),
@@ -121,7 +116,7 @@ def add_smpp_arguments(parser: argparse.ArgumentParser) -> None:
     """Register ``--smpp HOST:PORT`` and every other ``--smpp-*`` setting."""
     d = SmppOptions()
     g = parser.add_argument_group("SMS over SMPP")
-    g.add_argument("--smpp", metavar="HOST:PORT", type=parse_hostport, help="bind to this SMSC")
+    g.add_argument("--smpp", metavar="HOST:PORT", type=parse_host_port, help="bind to this SMSC")
     g.add_argument("--smpp-system-id", metavar="ID", default="", help="system_id for the bind")
     g.add_argument(
         "--smpp-password", metavar="PW", default=None, help=f"bind password (or set ${PASSWORD_ENV})"

@@ -12,7 +12,8 @@ USSD over SMPP lives in ``gateways.ussd.smpp``.
 from gateways.ussd.dialects import DIALECTS, RequestError, UssdAnswer, UssdDialect, UssdRequest, get_dialect
 from gateways.ussd.http import UssdGateway, add_ussd_routes
 from gateways.ussd.options import UssdOptions, add_ussd_arguments, ussd_options_from_args
-from gateways.ussd.progress import MemoryProgressStore, ProgressStore, SessionProgress
+from gateways.ussd.progress import ProgressStore, SessionProgress
+from gateways.ussd.progress_memory import MemoryProgressStore
 
 __all__ = [
     "DIALECTS",

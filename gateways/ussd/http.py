@@ -16,17 +16,14 @@ from aiohttp.typedefs import Handler as WebHandler
 from engine.clock import Clock, SystemClock
 from engine.types import Event, Handler, Inbound, PushSink
 from gateways.http_app import metrics_registry
+from gateways.ussd.cumulative import newest_input
 from gateways.ussd.deadline import DeadlineRunner
 from gateways.ussd.dialects import RequestError, UssdAnswer, UssdDialect, UssdRequest, get_dialect
+from gateways.ussd.keyed_locks import KeyedLocks
 from gateways.ussd.metrics import DialectCounters, UssdMetrics
 from gateways.ussd.options import UssdOptions
-from gateways.ussd.progress import (
-    KeyedLocks,
-    MemoryProgressStore,
-    ProgressStore,
-    SessionProgress,
-    newest_input,
-)
+from gateways.ussd.progress import ProgressStore, SessionProgress
+from gateways.ussd.progress_memory import MemoryProgressStore
 from gateways.ussd.texts import gateway_text
 
 log = logging.getLogger("menuflow.ussd")

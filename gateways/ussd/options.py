@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
-from gateways.http_app import add_http_arguments, parse_host_port
+from gateways.hostport import parse_host_port
+from gateways.http_app import add_http_arguments
 from gateways.ussd.dialects import DIALECTS
 
 

@@ -14,7 +14,8 @@ import os
 from dataclasses import dataclass
 from typing import Literal
 
-from gateways.sms.options import SmppOptions, parse_hostport
+from gateways.hostport import parse_host_port
+from gateways.sms.options import SmppOptions
 
 #: Where the USSDC puts the dialog id: SMPP's its_session_info (session number
 #: in octet 1), the 15 high bits of it (6D-style gateways), user_message_reference
@@ -117,7 +118,7 @@ def add_ussd_smpp_arguments(parser: argparse.ArgumentParser) -> None:
     """Register ``--ussd-smpp HOST:PORT``, ``--ussd-smpp-same-bind`` and the dialect knobs."""
     d = UssdSmppOptions()
     g = parser.add_argument_group("USSD over SMPP")
-    g.add_argument("--ussd-smpp", metavar="HOST:PORT", type=parse_hostport, help="bind to this USSDC")
+    g.add_argument("--ussd-smpp", metavar="HOST:PORT", type=parse_host_port, help="bind to this USSDC")
     g.add_argument("--ussd-smpp-same-bind", action="store_true",
                    help="take USSD from the SMS bind (--smpp) instead of a bind of its own")
     g.add_argument("--ussd-smpp-system-id", metavar="ID", default="", help="system_id for the USSD bind")

@@ -7,7 +7,7 @@ import pytest
 
 from app.cli import parser
 from app.serve import Server
-from gateways.webhook_auth import is_loopback
+from gateways.http_input import is_loopback
 
 FORM = {"sessionId": "s1", "serviceCode": "*100#", "phoneNumber": "+8613800138000", "networkCode": "1", "text": ""}
 
@@ -20,6 +20,33 @@ async def test_refuses_to_expose_webhooks_without_a_token(flag: str, monkeypatch
     with pytest.raises(ValueError, match="reachable beyond loopback"):
         await server.start()
     await server.stop()
+
+
+async def test_twilio_signature_alone_does_not_expose_voicexml(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("MENUFLOW_IVR_WEBHOOK_TOKEN", "MENUFLOW_VXML_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MENUFLOW_TWILIO_AUTH_TOKEN", "tok")
+    server = Server(parser().parse_args(["serve", "--ivr-http", "0.0.0.0:0"]))
+    with pytest.raises(ValueError, match="MENUFLOW_VXML_TOKEN"):
+        await server.start()
+    await server.stop()
+
+
+async def test_vxml_token_guards_voicexml_when_exposed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MENUFLOW_IVR_WEBHOOK_TOKEN", raising=False)
+    monkeypatch.setenv("MENUFLOW_TWILIO_AUTH_TOKEN", "tok")
+    monkeypatch.setenv("MENUFLOW_VXML_TOKEN", "vx")
+    server = Server(parser().parse_args(["serve", "--ivr-http", "0.0.0.0:0"]))
+    run = await server.start()
+    port = run.addresses["ivr"].rsplit(":", 1)[1]
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"http://127.0.0.1:{port}/ivr/vxml") as resp:
+                assert resp.status == 401
+            async with http.get(f"http://127.0.0.1:{port}/ivr/vxml?token=vx") as resp:
+                assert resp.status == 200
+    finally:
+        await server.stop()
 
 
 async def test_token_guards_ussd_when_exposed(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,10 +12,10 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from engine.clock import ManualClock
 from engine.types import Inbound, Reply, Wait
+from gateways.http_input import twilio_signature
 from gateways.ivr.options import IvrOptions
 from gateways.ivr.twiml import add_twiml_routes
 from gateways.ivr.vxml import add_vxml_routes
-from gateways.ivr.webhook import twilio_signature
 
 from .conftest import MAIN, MenuHandler
 
@@ -217,13 +217,6 @@ async def test_vxml_rejects_bad_input(client: TestClient[web.Request, web.Applic
     assert resp.status == status and reason in await resp.text()
 
 
-def test_twilio_signature_matches_the_documented_example() -> None:
-    params = {"CallSid": "CA1234567890ABCDE", "Caller": "+12349013030", "Digits": "1234",
-              "From": "+12349013030", "To": "+18005551212"}
-    url = "https://mycompany.com/myapp.php?foo=1&bar=2"
-    assert twilio_signature("12345", url, params) == "0/KCTR6DLpKmkAf8muzZqo1nDgQ="
-
-
 async def test_signed_and_token_protected_webhooks(menu: MenuHandler) -> None:
     opts = IvrOptions(twilio_auth_token="tok", webhook_token="s3cret",
                       public_url="https://ivr.example.com")
@@ -236,13 +229,41 @@ async def test_signed_and_token_protected_webhooks(menu: MenuHandler) -> None:
         resp = await c.post(path, data=CALL, headers={"X-Twilio-Signature": "bad"})
         assert resp.status == 403 and "X-Twilio-Signature" in await resp.text()
         resp = await c.post("/ivr/twiml?service=10086", data=CALL, headers={"X-Twilio-Signature": good})
-        assert resp.status == 403 and "token" in await resp.text()
+        assert resp.status == 401 and "token" in await resp.text()
         resp = await c.post(path, data=CALL, headers={"X-Twilio-Signature": good})
         assert resp.status == 200
         action = ET.fromstring(await resp.text()).find("Gather").get("action")  # type: ignore[union-attr]
         assert parse_qs(urlsplit(action).query)["token"] == ["s3cret"]
         resp = await c.get("/ivr/vxml?service=10086")
-        assert resp.status == 403
+        assert resp.status == 401
         resp = await c.get("/ivr/vxml?service=10086&token=s3cret")
         assert resp.status == 200
     assert [e for e, _ in menu.events()] == ["begin"]
+
+
+async def test_vxml_has_its_own_token_when_twiml_relies_on_the_signature(menu: MenuHandler) -> None:
+    opts = IvrOptions(twilio_auth_token="tok", vxml_token="vx")
+    app = web.Application()
+    add_twiml_routes(app, menu, opts)
+    add_vxml_routes(app, menu, opts)
+    ids = {"callid": "v1", "caller": "13800138000", "called": "10086"}
+    async with TestClient(TestServer(app, host="127.0.0.1")) as c:
+        resp = await c.post("/ivr/vxml?step=begin", data=ids)
+        assert resp.status == 401 and "missing or wrong token" in await resp.text()
+        resp = await c.post("/ivr/vxml?step=begin&token=wrong", data=ids)
+        assert resp.status == 401
+        resp = await c.post("/ivr/vxml?step=begin", data=ids, headers={"Authorization": "Bearer vx"})
+        assert resp.status == 200
+        resp = await c.post("/ivr/vxml?step=begin&token=vx", data=ids)
+        assert resp.status == 200
+        nxt = ET.fromstring(await resp.text()).find(f"{V}form/{V}field/{V}filled/{V}submit")
+        assert nxt is not None and "token=vx" in (nxt.get("next") or "")  # carried to the next step
+        resp = await c.post("/ivr/twiml", data=CALL)
+        assert resp.status == 403  # the vxml token opens nothing on /ivr/twiml
+    assert [e for e, _ in menu.events()] == ["begin", "begin"]
+
+
+async def test_duplicate_field_is_refused(client: TestClient[web.Request, web.Application]) -> None:
+    resp = await client.post("/ivr/twiml?step=input", data="CallSid=CA1&From=1&Digits=1&Digits=2",
+                             headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert resp.status == 400 and "field 'Digits' given more than once" in await resp.text()

@@ -10,7 +10,7 @@ import pytest
 import smpplib.smpp
 
 from engine.clock import ManualClock
-from gateways.sms.mo import MoIntake, normalise_msisdn, parse_receipt
+from gateways.sms.mo import MoIntake, parse_receipt
 from gateways.sms.options import SmppOptions, add_smpp_arguments, smpp_options_from_args
 from gateways.sms.outbox import TokenBucket
 from gateways.sms.pdu import ESME_RINVCMDID, Pdu, PduError, decode, encode
@@ -117,9 +117,13 @@ def test_token_bucket_paces_to_the_rate() -> None:
     ("+8613800138000", 0, "8613800138000"), ("8613800138000", 1, "8613800138000"),
     ("008613800138000", 0, "8613800138000"), ("13800138000", 2, "8613800138000"),
     ("13800138000", 0, "8613800138000"), ("8613800138000", 0, "8613800138000"),
+    ("CMCC-10", 5, "10"), ("Bank", 5, "Bank"),
 ])
-def test_msisdn_normalisation(addr: str, ton: int, want: str) -> None:
-    assert normalise_msisdn(addr, ton, "86") == want
+def test_mo_sender_is_read_with_its_type_of_number(addr: str, ton: int, want: str) -> None:
+    mo = Pdu("deliver_sm", 1, 0, {"source_addr": addr, "source_addr_ton": ton, "destination_addr": "10086",
+                                   "short_message": b"1", "data_coding": 0})
+    accepted = MoIntake(SmppOptions(), ManualClock()).accept(mo)
+    assert accepted.inbound is not None and accepted.inbound.msisdn == want
 
 
 def test_receipt_from_text_or_tlvs() -> None:

@@ -7,7 +7,7 @@ import pytest
 from engine.clock import ManualClock
 from engine.msisdn import normalise_msisdn
 from gateways.ussd import MemoryProgressStore, SessionProgress
-from gateways.ussd.progress import newest_input
+from gateways.ussd.cumulative import newest_input
 from gateways.ussd.texts import gateway_text
 
 

@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from gateways.http_app import add_http_arguments, create_http_app, parse_host_port, start_http
+from gateways.http_app import add_http_arguments, create_http_app, start_http
 from gateways.ussd import UssdOptions, add_ussd_arguments, add_ussd_routes, ussd_options_from_args
 
 from .helpers import MenuHandler, live
@@ -54,14 +54,6 @@ def test_flags_map_to_options() -> None:
 def test_bad_values_name_the_setting(argv: list[str], message: str) -> None:
     with pytest.raises(ValueError, match=re.escape(message)):
         ussd_options_from_args(parser().parse_args(argv))
-
-
-def test_host_port() -> None:
-    assert parse_host_port("127.0.0.1:0") == ("127.0.0.1", 0)
-    assert parse_host_port("[::1]:8080") == ("::1", 8080)
-    for bad in ("8080", ":80", "host:http", "h:70000"):
-        with pytest.raises(argparse.ArgumentTypeError, match="expected HOST:PORT"):
-            parse_host_port(bad)
 
 
 def test_tiny_body_limit_is_refused() -> None:

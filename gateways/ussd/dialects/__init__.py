@@ -10,13 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from gateways.http_input import RequestError
 from gateways.ussd.dialects.africastalking import AfricasTalking
-from gateways.ussd.dialects.base import (
-    RequestError,
-    UssdAnswer,
-    UssdDialect,
-    UssdRequest,
-)
+from gateways.ussd.dialects.base import UssdAnswer, UssdDialect, UssdRequest
 from gateways.ussd.dialects.generic_json import GenericJson
 
 DIALECTS: dict[str, Callable[[], UssdDialect]] = {

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from gateways.http_input import RequestError, read_form
 from gateways.ussd.dialects.base import (
     MAX_CUMULATIVE,
-    RequestError,
     UssdAnswer,
     UssdRequest,
     msisdn_field,
@@ -22,7 +22,6 @@ from gateways.ussd.dialects.base import (
     session_id_field,
     text_field,
 )
-from gateways.ussd.dialects.forms import read_form
 
 _STATUSES = ("Success", "Incomplete", "Failed")
 

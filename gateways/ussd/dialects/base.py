@@ -15,6 +15,7 @@ from typing import Any, Literal, Protocol
 from aiohttp import web
 
 from engine.msisdn import normalise_msisdn
+from gateways.http_input import RequestError
 
 RequestKind = Literal["begin", "input", "abort"]
 
@@ -56,15 +57,6 @@ class UssdAnswer:
     session_id: str
     text: str
     more: bool
-
-
-class RequestError(Exception):
-    """A request we refuse, with a message that names the field and what we expected."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
 
 
 class UssdDialect(Protocol):

@@ -20,10 +20,10 @@ from typing import Any
 
 from aiohttp import web
 
+from gateways.http_input import RequestError, check_content_type, read_text
 from gateways.ussd.dialects.base import (
     MAX_INPUT,
     MAX_SESSION_ID,
-    RequestError,
     RequestKind,
     UssdAnswer,
     UssdRequest,
@@ -32,7 +32,6 @@ from gateways.ussd.dialects.base import (
     session_id_field,
     text_field,
 )
-from gateways.ussd.dialects.forms import check_content_type, read_text
 
 _KINDS: dict[str, RequestKind] = {"begin": "begin", "continue": "input", "abort": "abort"}
 

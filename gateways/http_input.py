@@ -1,0 +1,164 @@
+"""How every webhook (USSD dialects, TwiML, VoiceXML) reads its request and decides who may send it.
+
+A public webhook URL gets garbage, oversized bodies and strangers. aiohttp's
+``request.post()`` guesses instead of refusing (an empty form for an unknown
+content type, replacement characters for bad UTF-8), and
+``request.content.read(n)`` returns only what the first TCP segment brought.
+Every channel reads its body here instead, in full, and refuses with a status
+and a plain reason: 413 past the size limit, 415 for a content type or
+charset we would have to guess about, 400 for bad UTF-8, a field given twice
+or too many fields, 401 without the shared token, 403 with a bad signature.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import ipaddress
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
+
+FORM = "application/x-www-form-urlencoded"
+#: A Twilio callback has about 30 fields, a USSD one 5: room, but not for a hash-flooding body.
+MAX_FORM_FIELDS = 64
+
+
+class RequestError(Exception):
+    """A request we refuse: the HTTP status and a reason that names the field and what we expected."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def check_content_type(request: web.Request, expected: str, *, allow_missing: bool = False) -> None:
+    """Refuse a body we would have to guess about (415 names what we expected)."""
+    ctype = request.content_type
+    # aiohttp reports a missing header as application/octet-stream.
+    missing = "Content-Type" not in request.headers
+    if not (ctype == expected or (allow_missing and missing)):
+        raise RequestError(f"Content-Type must be {expected}, got {ctype!r}", status=415)
+    charset = (request.charset or "utf-8").lower()
+    if charset not in ("utf-8", "utf8", "us-ascii", "ascii"):
+        raise RequestError(f"charset must be utf-8, got {charset!r}", status=415)
+
+
+async def read_body(request: web.Request, max_body: int | None = None) -> bytes:
+    """The whole body, however many TCP pieces it came in; 413 past ``max_body``
+    (at most the app's ``client_max_size``) before buffering more than that."""
+    limit = request.client_max_size if max_body is None else min(max_body, request.client_max_size)
+    if request.content_length is not None and request.content_length > limit:
+        raise RequestError(f"request body larger than {limit} bytes", status=413)
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await request.content.readany():
+        size += len(chunk)
+        if size > limit:
+            raise RequestError(f"request body larger than {limit} bytes", status=413)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def read_text(request: web.Request, max_body: int | None = None) -> str:
+    """The body as UTF-8 text; undecodable bytes are refused rather than replaced."""
+    body = await read_body(request, max_body)
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise RequestError("request body is not valid UTF-8") from None
+
+
+async def read_form(request: web.Request, max_body: int | None = None) -> dict[str, str]:
+    """An urlencoded form as a dict; a field given twice is refused rather than guessed."""
+    check_content_type(request, FORM, allow_missing=True)
+    text = await read_text(request, max_body)
+    try:
+        pairs = parse_qsl(
+            text, keep_blank_values=True, encoding="utf-8", errors="strict", max_num_fields=MAX_FORM_FIELDS
+        )
+    except UnicodeDecodeError:
+        raise RequestError("form field is not valid UTF-8 after percent-decoding") from None
+    except ValueError:
+        raise RequestError(f"too many form fields (at most {MAX_FORM_FIELDS})") from None
+    form: dict[str, str] = {}
+    for name, value in pairs:
+        if name in form:
+            raise RequestError(f"field '{name}' given more than once")
+        form[name] = value
+    return form
+
+
+def plain_error(error: RequestError) -> web.Response:
+    """The refusal as text/plain, for callers (voice platforms, operators' logs) that show it as is."""
+    return web.Response(status=error.status, text=error.message + "\n", content_type="text/plain", charset="utf-8")
+
+
+# -- who may call ------------------------------------------------------------------
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def has_token(request: web.Request, token: str, *, in_query: bool = True) -> bool:
+    """Whether the request carries ``token`` as ``Authorization: Bearer`` or (``in_query``) ``?token=``.
+
+    Gateways that can only be given a callback URL (Africa's Talking, most
+    VoiceXML platforms) cannot set headers, so the query form is accepted for
+    webhooks; the admin endpoint, whose URL may end up in shell history, asks
+    for the header only.
+    """
+    auth = request.headers.get("Authorization", "")
+    given = auth[7:] if auth.startswith("Bearer ") else (request.query.get("token", "") if in_query else "")
+    return hmac.compare_digest(given.encode(), token.encode())
+
+
+def check_token(request: web.Request, token: str) -> None:
+    """401 unless the request carries ``token``; an empty ``token`` means no token is configured."""
+    if token and not has_token(request, token):
+        raise RequestError("missing or wrong token", status=401)
+
+
+def token_guard(prefix: str, token: str) -> Middleware:
+    """Middleware: requests under ``prefix`` must carry ``token`` (USSD dialects have no hook of their own)."""
+
+    @web.middleware
+    async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path.startswith(prefix):
+            try:
+                check_token(request, token)
+            except RequestError as exc:
+                return web.Response(status=exc.status, text=exc.message, content_type="text/plain")
+        return await handler(request)
+
+    return guard
+
+
+def twilio_signature(auth_token: str, url: str, params: dict[str, str]) -> str:
+    """Twilio's scheme: HMAC-SHA1 over the URL plus the sorted POST fields, base64."""
+    data = url + "".join(k + params[k] for k in sorted(params))
+    digest = hmac.new(auth_token.encode(), data.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
+def check_twilio_signature(request: web.Request, form: dict[str, str], auth_token: str, public_url: str = "") -> None:
+    """403 unless ``X-Twilio-Signature`` signs this URL and form with ``auth_token`` (empty: not checked).
+
+    Behind a reverse proxy the URL Twilio signed is the public one, not the
+    one we see: ``public_url`` replaces our scheme and host.
+    """
+    if not auth_token:
+        return
+    url = public_url.rstrip("/") + request.path_qs if public_url else str(request.url)
+    expected = twilio_signature(auth_token, url, form)
+    if not hmac.compare_digest(request.headers.get("X-Twilio-Signature", "").encode(), expected.encode()):
+        raise RequestError("invalid X-Twilio-Signature", status=403)
