@@ -6,16 +6,14 @@ import sys
 
 from engine.flow.diagnostics import FlowError
 from engine.flow.registry import FlowRegistry
-from engine.states import LANGUAGE
+from engine.run.build import load_registry
 
 
 def load_flows(path: str) -> FlowRegistry | None:
     """The compiled flows under ``path``, or None after printing every diagnostic to stderr."""
-    registry = FlowRegistry(LANGUAGE, [path])
     try:
-        registry.load()
+        return load_registry(path)
     except FlowError as exc:
         for d in exc.diagnostics:
             print(d, file=sys.stderr)
         return None
-    return registry

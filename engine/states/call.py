@@ -36,14 +36,16 @@ class CallState(StateSpec):
     """
 
     type: Literal["call"]
-    op: str
-    params: dict[str, str | int | float | bool] = Field(default_factory=dict)
-    result: VarName | None = Field(None, description="Variable for the result")
-    goto: StateRef
+    op: str = Field(description="Backend operation (see the catalogue)")
+    params: dict[str, str | int | float | bool] = Field(default_factory=dict,
+                                                        description="Parameters; values are templates")
+    result: VarName | None = Field(None, description="Variable for the result (without it the result's keys merge "
+                                   "into the variables)")
+    goto: StateRef = Field(description="Next state on success")
     errors: dict[str, StateRef] = Field(default_factory=dict, description="Business error code → state")
     error: StateRef | None = Field(None, description="Any other business error")
-    timeout: StateRef | None = None
-    unavailable: StateRef | None = None
+    timeout: StateRef | None = Field(None, description="The backend missed its deadline (default: `unavailable`)")
+    unavailable: StateRef | None = Field(None, description="The backend failed (default: \"system busy\", end)")
 
 
 class Call(StateKind[CallState]):

@@ -35,8 +35,8 @@ class ConfirmState(StateSpec):
     """
 
     type: Literal["confirm"]
-    text: Text
-    goto: StateRef
+    text: Text = Field(description="The question; the channel's yes/no hint is added")
+    goto: StateRef = Field(description="Where yes leads")
     cancel: StateRef | None = Field(None, description="Where 'no' or expiry leads; default: end")
     window: int | None = Field(None, ge=10, le=86400, description="Seconds to confirm; default flow's")
 

@@ -46,20 +46,22 @@ class InputState(StateSpec):
     """
 
     type: Literal["input"]
-    text: Text
-    var: VarName
-    kind: Literal["text", "digits", "phone", "amount"] = "text"
+    text: Text = Field(description="The prompt")
+    var: VarName = Field(description="Variable that receives the accepted value")
+    kind: Literal["text", "digits", "phone", "amount"] = Field(
+        "text", description="`phone` normalises to 86…; `amount` to two decimals")
     pattern: str | None = Field(None, description="Regular expression the whole input must match")
-    min_length: int | None = Field(None, ge=0)
-    max_length: int | None = Field(None, ge=1)
-    min: float | None = None
-    max: float | None = None
+    min_length: int | None = Field(None, ge=0, description="Fewest characters accepted")
+    max_length: int | None = Field(None, ge=1, description="Most characters accepted")
+    min: float | None = Field(None, description="Smallest value (`digits`, `amount`)")
+    max: float | None = Field(None, description="Largest value (`digits`, `amount`)")
     secret: bool = Field(False, description="Never echoed, logged or recorded (passwords, OTPs)")
-    error: Text | None = None
-    retries: int | None = Field(None, ge=1, le=10)
-    fallback: StateRef | None = None
-    max_digits: int | None = Field(None, ge=1, le=32, description="IVR: digits to collect")
-    goto: StateRef
+    error: Text | None = Field(None, description="Hint said before re-prompting after an invalid input")
+    retries: int | None = Field(None, ge=1, le=10, description="Invalid inputs before giving up; default the flow's")
+    fallback: StateRef | None = Field(None, description="Where to go after too many invalid inputs")
+    max_digits: int | None = Field(None, ge=1, le=32, description="IVR: digits to collect (default: max_length, "
+                                   "11 for `phone`, else 20)")
+    goto: StateRef = Field(description="Next state once the input is accepted")
 
 
 def validate_input(node: Node[InputState], raw: str) -> str | None:

@@ -25,7 +25,7 @@ from engine.types import Wait
 class Option(Model):
     key: str | None = Field(None, description="What the subscriber sends; default: its position 1, 2, 3...")
     label: Text
-    goto: StateRef
+    goto: StateRef = Field(description="State the option leads to")
     channels: list[ChannelName] | None = Field(None, description="Show only on these channels")
     when: str | None = Field(None, description="Show only when this expression is true")
 
@@ -44,11 +44,12 @@ class MenuState(StateSpec):
     """
 
     type: Literal["menu"]
-    text: Text
-    options: list[Option] = Field(min_length=1)
+    text: Text = Field(description="Header said before the options")
+    options: list[Option] = Field(min_length=1, description="`{label, goto}` each; optional `key`, `channels`, `when`")
     invalid: Text | None = Field(None, description="Hint shown before re-prompting after an invalid choice")
-    retries: int | None = Field(None, ge=1, le=10)
-    fallback: StateRef | None = Field(None, description="Where to go after too many invalid choices")
+    retries: int | None = Field(None, ge=1, le=10, description="Invalid choices before giving up; default the flow's")
+    fallback: StateRef | None = Field(None, description="Where to go after too many invalid choices "
+                                      "(default: the agent on IVR, else goodbye)")
 
 
 def visible_options(node: Node[Any], channel: str, ctx: Mapping[str, Any]) -> list[COption]:

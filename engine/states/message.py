@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, Literal
 
+from pydantic import Field
+
 from engine.flow.channels import PROFILES, sms_segments
 from engine.flow.diagnostics import Diagnostic
 from engine.flow.model import CompiledFlow, Node, StateKind, Turn, warning
@@ -27,8 +29,8 @@ class MessageState(StateSpec):
     """
 
     type: Literal["message", "end"]
-    text: Text
-    goto: StateRef | None = None
+    text: Text = Field(description="What to say")
+    goto: StateRef | None = Field(None, description="Next state; without it the session ends")
 
 
 def sms_fit(flow: CompiledFlow, node: Node[Any]) -> Iterator[Diagnostic]:

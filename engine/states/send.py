@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Literal
 
+from pydantic import Field
+
 from engine.flow.diagnostics import Diagnostic
 from engine.flow.model import CompiledFlow, Node, StateKind, Turn
 from engine.flow.spec import StateRef, StateSpec, Text
@@ -27,8 +29,8 @@ class SendState(StateSpec):
     """
 
     type: Literal["send"]
-    text: Text
-    goto: StateRef | None = None
+    text: Text = Field(description="The SMS to push")
+    goto: StateRef | None = Field(None, description="Next state; without it the session ends")
 
 
 class Send(StateKind[SendState]):

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, Literal
 
+from pydantic import Field
+
 from engine.flow.building import Building
 from engine.flow.diagnostics import Path
 from engine.flow.model import Node, StateKind, Turn
@@ -30,7 +32,7 @@ class SetState(StateSpec):
     """
 
     type: Literal["set"]
-    vars: dict[str, str | int | float | bool]
+    vars: dict[str, str | int | float | bool] = Field(description="Variable → template; `locale` switches the language")
     goto: StateRef
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Literal
 
+from pydantic import Field
+
 from engine.flow.diagnostics import Path
 from engine.flow.model import JUMP, CompiledFlow, Node, StateKind, Turn
 from engine.flow.spec import StateRef, StateSpec, Text
@@ -27,8 +29,8 @@ class SubflowState(StateSpec):
     """
 
     type: Literal["subflow"]
-    flow: str
-    goto: StateRef
+    flow: str = Field(description="Id of the flow to run")
+    goto: StateRef = Field(description="Where to continue after its `return`")
 
 
 class ReturnState(StateSpec):
@@ -42,7 +44,7 @@ class ReturnState(StateSpec):
     """
 
     type: Literal["return"]
-    text: Text | None = None
+    text: Text | None = Field(None, description="Said before going back")
 
 
 class Subflow(StateKind[SubflowState]):

@@ -18,7 +18,7 @@ from engine.flow.spec import Model, StateRef, StateSpec
 
 
 class Case(Model):
-    when: str
+    when: str = Field(description="Jinja2 expression; a failing one is false")
     goto: StateRef
 
 
@@ -34,8 +34,8 @@ class SwitchState(StateSpec):
     """
 
     type: Literal["switch"]
-    cases: list[Case] = Field(min_length=1)
-    default: StateRef
+    cases: list[Case] = Field(min_length=1, description="`{when, goto}` each, tried in order")
+    default: StateRef = Field(description="Where to go when no case is true")
 
 
 class Switch(StateKind[SwitchState]):

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
+
 from engine.flow.model import Node, StateKind, Turn
 from engine.flow.spec import StateSpec, Text
 
@@ -24,8 +26,9 @@ class TransferState(StateSpec):
     """
 
     type: Literal["transfer"]
-    target: str
-    text: Text
+    target: str = Field(description="Agent queue or number (IVR)")
+    text: Text = Field(description="Said on IVR before the transfer; on SMS/USSD its own channel text, "
+                                   "else the built-in \"call 10086\"")
 
 
 class TransferKind(StateKind[TransferState]):
