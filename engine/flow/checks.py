@@ -15,11 +15,10 @@ def check_paths(lang: Language, paths: Sequence[str], operations: Mapping[str, O
                 ) -> list[Diagnostic]:
     registry = FlowRegistry(lang, list(paths))
     try:
-        registry.load()
+        out = registry.load()
     except FlowError as exc:
         return exc.diagnostics
     known = defined_vars(registry)
-    out: list[Diagnostic] = []
     for flow in registry.current.values():
         out += lint_flow(flow, operations, known)
     return sorted(out, key=lambda d: (d.file, d.line, d.col))

@@ -26,6 +26,10 @@ BUILTIN: dict[str, dict[str, str]] = {
         "zh": "未能识别您的指令，请回复菜单中的数字选择业务。",
         "en": "Sorry, that command is not recognised. Reply with a number from the menu.",
     },
+    "no_service": {
+        "zh": "未能识别您的指令或号码，请核对后重试。",
+        "en": "Sorry, that command, code or number is not recognised. Please check it and try again.",
+    },
     "session_expired": {"zh": "会话已结束，请重新拨打。", "en": "Your session has ended. Please dial again."},
     "transfer_elsewhere": {
         "zh": "如需人工服务，请拨打10086。",
@@ -50,3 +54,9 @@ BUILTIN: dict[str, dict[str, str]] = {
         "en": "Your request is being processed; the result will be sent by SMS.",
     },
 }
+
+
+def builtin(key: str, locale: str) -> str:
+    """A built-in text with no flow to override it (input no flow claims); plain texts only."""
+    texts = BUILTIN[key]
+    return texts.get(locale) or texts["zh"]

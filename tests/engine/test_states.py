@@ -16,6 +16,7 @@ flow: t
 title: {zh: 测试, en: Test}
 version: 1
 entry: main
+default_for: [sms, ivr]
 agent: {target: queue-1}
 triggers:
   sms:
