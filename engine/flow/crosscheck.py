@@ -61,7 +61,8 @@ def cross_check(flows: list[CompiledFlow]) -> list[Diagnostic]:
         for name, node in f.nodes.items():
             for path, other in node.kind.flows_used(name, node.spec):
                 if other not in by_id:
-                    out.append(_diag(f, path, "error", f"unknown flow '{other}'; flows are: {', '.join(sorted(by_id))}"))
+                    known = ", ".join(sorted(by_id))
+                    out.append(_diag(f, path, "error", f"unknown flow '{other}'; flows are: {known}"))
     return out
 
 
@@ -86,7 +87,7 @@ def _trigger_clashes(flows: list[CompiledFlow]) -> Iterator[Diagnostic]:
                     key = (ch, normalize_command(word) if ch == "sms" else word)
                     here: tuple[CompiledFlow, Path] = (f, ("triggers", ch, i))
                     first = seen.setdefault(key, here)
-                    if first is here or first[1] == here[1] and first[0] is f:
+                    if first is here or (first[1] == here[1] and first[0] is f):
                         continue
                     (mine, path), (other, opath) = _edited(here, first)
                     owner = "this flow" if other is mine else f"flow '{other.id}'"

@@ -11,6 +11,7 @@ from typing import Any, ClassVar, Generic, NamedTuple, Protocol, TypeVar, get_ar
 from engine.flow.building import Building
 from engine.flow.diagnostics import Diagnostic, Path
 from engine.flow.machine import FlowMachine
+from engine.flow.shapes import Shape
 from engine.flow.spec import FlowSpec, StateSpec, Text
 from engine.flow.templates import Expr, LText, Tpl
 from engine.flow.yamlpos import Positions, locate
@@ -182,6 +183,8 @@ class StateKind(ABC, Generic[S]):
     leaves_flow: ClassVar[bool] = False
     #: An explicit yes before what follows (the linter's "paid without confirm" check).
     guards_payment: ClassVar[bool] = False
+    #: Hands control back to the flow that called this one as a subflow.
+    returns: ClassVar[bool] = False
     #: Mermaid brackets and Graphviz shape for ``menuflow graph``.
     shape: ClassVar[tuple[str, str, str]] = ("(", ")", "ellipse")
 
@@ -213,9 +216,20 @@ class StateKind(ABC, Generic[S]):
         """Variables this state sets, with where their names are written."""
         return iter(())
 
-    def merges_unknown(self, spec: S) -> bool:
-        """Sets variables nobody can name in advance (a call without ``result:``)."""
-        return False
+    def defines_along(self, name: str, spec: S, edge: Edge, operations: Mapping[str, OperationInfo]
+                      ) -> Iterator[str]:
+        """Variables set when the state leaves along ``edge`` (a call's result only on success)."""
+        for _, var in self.defines(name, spec):
+            yield var
+
+    def shapes(self, name: str, spec: S, operations: Mapping[str, OperationInfo], known: Mapping[str, Shape | None]
+               ) -> Iterator[tuple[str, Shape | None]]:
+        """Fields of the variables this state fills (a call's result, a chosen list item), for the linter."""
+        return iter(())
+
+    def scope(self, name: str, spec: S, path: Path, known: Mapping[str, Shape | None]) -> Mapping[str, Shape | None]:
+        """Names a template at ``path`` reads besides session variables (a list label's ``item``)."""
+        return {}
 
     def secret_vars(self, spec: S) -> Iterator[str]:
         return iter(())
