@@ -111,8 +111,8 @@ CASES = [
     type: end
     text: {zh: 确认?, en: OK?}
 """,
-        "f.yaml:8:18: error: YAML syntax: expected ',' or '}', but got '?' (while parsing a flow mapping); "
-        "inside {...} or [...] put texts containing ':', '?', '{', '}' or ',' in quotes",
+        "f.yaml:8:18: error: YAML syntax: inside {...} or [...] put texts containing ':', '?', '{', '}' or ',' "
+        "in quotes; the text here breaks the brackets",
     ),
     (
         "wrong value type",
