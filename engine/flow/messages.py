@@ -18,6 +18,10 @@ BUILTIN: dict[str, dict[str, str]] = {
         "zh": "回复{{ yes }}确认，回复{{ no }}取消，{{ minutes }}分钟内有效。",
         "en": "Reply {{ yes }} to confirm or {{ no }} to cancel within {{ minutes }} min.",
     },
+    "confirm_choices": {
+        "zh": "{{ yes }}. 确认\n{{ no }}. 取消",
+        "en": "{{ yes }}. Confirm\n{{ no }}. Cancel",
+    },
     "confirm_hint_ivr": {
         "zh": "确认请按{{ yes }}，取消请按{{ no }}。",
         "en": "To confirm press {{ yes }}, to cancel press {{ no }}.",
