@@ -121,6 +121,23 @@ class CompiledFlow:
         return cached
 
 
+#: Characters of a state's text shown in its ``menuflow graph`` box.
+LABEL_CHARS = 24
+_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
+
+
+def cut_label(text: str, limit: int) -> str:
+    """The first ``limit`` characters, never ending inside a ``{{ ... }}`` or ``{% ... %}``."""
+    if len(text) <= limit:
+        return text
+    cut = limit
+    for tag in _TAG.finditer(text):
+        if tag.start() < cut < tag.end():
+            cut = tag.end() if tag.end() - limit <= LABEL_CHARS // 2 else tag.start()
+            break
+    return text[:cut] + "…"
+
+
 class Edge(NamedTuple):
     """A state name a spec refers to: where it is written, and what the graph calls the arrow."""
 
@@ -265,7 +282,7 @@ class StateKind(ABC, Generic[S]):
         if node.text is not None:
             src = node.text.get("", flow.locale, flow.locale).source.split("\n")[0]
             if src:
-                head += f"\\n{src[:24]}"
+                head += f"\\n{cut_label(src, LABEL_CHARS)}"
         return head
 
     def graph_edges(self, flow: CompiledFlow, node: Node[S]) -> list[tuple[str, str]]:
