@@ -50,6 +50,7 @@ BUILTIN: dict[str, dict[str, str]] = {
     "back": {"zh": "返回", "en": "Back"},
     "main_menu": {"zh": "主菜单", "en": "Main menu"},
     "ivr_option": {"zh": "{{ label }}请按{{ key }}", "en": "For {{ label }}, press {{ key }}"},
+    "ivr_more": {"zh": "更多选项请按{{ key }}", "en": "For more options, press {{ key }}"},
     "ivr_repeat": {"zh": "重听请按{{ key }}", "en": "To repeat, press {{ key }}"},
     "ivr_agent": {"zh": "人工服务请按{{ key }}", "en": "For an agent, press {{ key }}"},
     "sms_nav": {"zh": "回复{{ key }}返回主菜单", "en": "Reply {{ key }} for the main menu"},
