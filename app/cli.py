@@ -18,6 +18,7 @@ COMMANDS = (
     "app.commands.serve",
     "app.commands.smsc",
     "app.commands.prompts",
+    "app.commands.preview",
 )
 
 
