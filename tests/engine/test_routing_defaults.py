@@ -51,10 +51,16 @@ async def test_a_new_flow_changes_nothing_the_demo_answers(tmp_path: Path, name:
     assert (await Phone(engine, "sms").send("LLB")).meta["flow"] == "llb"
 
 
-async def test_unknown_ussd_code_says_so_instead_of_session_ended(tmp_path: Path) -> None:
+async def test_unknown_ussd_code_goes_to_the_declared_default(tmp_path: Path) -> None:
     engine, _, _ = engine_for(_demo_plus(tmp_path, "llb.yaml"))
     r = await Phone(engine, "ussd").dial("*999#")
-    assert r.end and "会话已结束" not in r.text and "未能识别" in r.text
+    assert r.meta["flow"] == "10086" and "会话已结束" not in r.text and "欢迎使用10086" in r.text
+
+
+async def test_unknown_ussd_code_without_default_says_so_instead_of_session_ended(tmp_path: Path) -> None:
+    engine, _, _ = engine_for(str(write_flow(tmp_path, LLB)))
+    r = await Phone(engine, "ussd").dial("*999#")
+    assert r.end and "会话已结束" not in r.text and r.text.startswith("未能识别")
 
 
 async def test_no_default_anywhere_answers_plainly(tmp_path: Path) -> None:
@@ -69,7 +75,11 @@ def test_two_defaults_are_an_error_and_none_is_a_named_warning(tmp_path: Path) -
     errors = [d for d in diags if d.severity == "error"]
     assert len(errors) == 1 and "is already the sms default" in errors[0].message
     assert "main.yaml:" in errors[0].message and errors[0].file.endswith("llb.yaml")
-    diags = check_paths(LANGUAGE, [_demo_plus(tmp_path / "b", "llb.yaml")], None)
+    second = LLB.replace("flow: llb", "flow: llc").replace("LLB", "LLC").replace("*123#", "*124#")
+    second = second.replace('"10010"', '"10011"')
+    (tmp_path / "b").mkdir()
+    write_flow(tmp_path / "b", LLB, "llb.yaml")
+    diags = check_paths(LANGUAGE, [str(write_flow(tmp_path / "b", second, "llc.yaml").parent)], None)
     ussd = [d for d in diags if "default_for: [ussd]" in d.message]
     assert ussd and "unknown USSD code gets the 'no_service' reply" in ussd[0].message
 
