@@ -78,6 +78,8 @@ def test_states_side_by_side_per_channel(browser: Any, served: tuple[str, Path])
     ivr = card.find_element("css selector", ".channel.ivr")
     assert "更多选项请按9" in ivr.text and "4 option(s)" in ivr.text
     assert "flowchart TD" in browser.find_element("id", "graph").text
+    png = browser.get_screenshot_as_png()  # structure of the screenshot, not its pixels: a PNG of the window
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and int.from_bytes(png[16:20], "big") == 1280
 
 
 def test_diagnostics_next_to_their_state_and_refresh_on_save(browser: Any, served: tuple[str, Path]) -> None:  # noqa: F811
