@@ -124,6 +124,8 @@ async def test_subscribe_charges_once(h: Harness) -> None:
     first = await h.call("subscribe", code="ll5")
     assert first["code"] == "LL5" and first["price"] == "5.00" and first["already"] is False
     assert first["balance"] == "45.00"
+    # a purchase carries its receipt: an order number and the day it takes effect
+    assert re.fullmatch(r"DD\d{8}\d{6}", first["order"]) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", first["effective"])
     again = await h.call("subscribe", code="LL5")
     assert again["already"] is True and again["balance"] == "45.00"
     assert (await h.call("balance"))["balance"] == "45.00"

@@ -12,36 +12,47 @@ from types import MappingProxyType
 
 from engine.ports.backend import OperationInfo
 
+#: What every package-shaped result carries (a package, a subscription, a purchase).
+_PACKAGE = ("code", "name_zh", "name_en", "price")
+
 _OPS = (
-    OperationInfo("profile"),
-    OperationInfo("balance"),
-    OperationInfo("bill", params=("month",)),
-    OperationInfo("data_usage"),
-    OperationInfo("packages"),
-    OperationInfo("subscriptions"),
+    OperationInfo("profile", result=("name", "locale", "plan", "plan_zh", "plan_en", "balance")),
+    OperationInfo("balance", result=("balance", "currency")),
+    OperationInfo("bill", params=("month",), result=("month", "total", "items"),
+                  result_items=(("items", ("name_zh", "name_en", "amount")),)),
+    OperationInfo("data_usage", result=("total_mb", "used_mb", "remaining_mb", "remaining_gb")),
+    OperationInfo("packages", result=("packages", "count"),
+                  result_items=(("packages", (*_PACKAGE, "subscribed")),)),
+    OperationInfo("subscriptions", result=("subscriptions", "count"),
+                  result_items=(("subscriptions", ("index", *_PACKAGE)),)),
     # Subscribing twice is harmless (the second says ``already``), so a retry is safe.
-    OperationInfo("subscribe", params=("code",), paid=True),
-    OperationInfo("unsubscribe", params=("code",)),
-    OperationInfo("topup", params=("amount", "idempotency_key"), paid=True, idempotent=False),
-    OperationInfo("points"),
-    OperationInfo("redeem_points", params=("item",), idempotent=False),
-    OperationInfo("verify_password", params=("password",), secret_params=("password",)),
+    OperationInfo("subscribe", params=("code",), paid=True,
+                  result=(*_PACKAGE, "already", "balance", "order", "effective")),
+    OperationInfo("unsubscribe", params=("code",), result=(*_PACKAGE, "already")),
+    OperationInfo("topup", params=("amount", "idempotency_key"), paid=True, idempotent=False,
+                  result=("amount", "balance")),
+    OperationInfo("points", result=("points",)),
+    OperationInfo("redeem_points", params=("item",), idempotent=False,
+                  result=("item", "name_zh", "name_en", "cost", "points")),
+    OperationInfo("verify_password", params=("password",), secret_params=("password",), result=()),
     OperationInfo(
         "change_password",
         params=("old_password", "new_password"),
         idempotent=False,
         secret_params=("old_password", "new_password"),
+        result=(),
     ),
     # A retry issues a fresh code that supersedes the first: the engine sends whichever it got.
-    OperationInfo("request_reset_code", secret_results=("code",)),
+    OperationInfo("request_reset_code", secret_results=("code",), result=("code", "valid_seconds")),
     OperationInfo(
         "reset_password",
         params=("code", "new_password"),
         idempotent=False,
         secret_params=("code", "new_password"),
+        result=(),
     ),
-    OperationInfo("set_language", params=("locale",)),
-    OperationInfo("complaint", params=("category", "text"), idempotent=False),
+    OperationInfo("set_language", params=("locale",), result=("locale",)),
+    OperationInfo("complaint", params=("category", "text"), idempotent=False, result=("ticket",)),
 )
 
 #: Operation name → declaration, read-only.

@@ -132,12 +132,20 @@ def subscriptions(call: DemoCall) -> dict[str, Any]:
     return {"subscriptions": items, "count": len(items)}
 
 
+def _order(call: DemoCall, code: str) -> dict[str, str]:
+    """The purchase receipt a shop would print: an order number and the day the package takes effect."""
+    cursor = call.db.execute("INSERT INTO orders (msisdn, code, created_at) VALUES (?, ?, ?)",
+                             (call.msisdn, code, call.now))
+    day = datetime.fromtimestamp(call.now, OPERATOR_TZ)
+    return {"order": f"DD{day:%Y%m%d}{cursor.lastrowid:06d}", "effective": f"{day:%Y-%m-%d}"}
+
+
 def subscribe(call: DemoCall) -> dict[str, Any]:
-    """Charge the first month now; a data pack adds its volume at once."""
+    """Charge the first month now; a data pack adds its volume at once, so the order takes effect today."""
     pkg = _package(call)
     result = _describe(pkg)
     if _subscribed(call, pkg["code"]):
-        return {**result, "already": True, "balance": yuan(call.sub["balance"])}
+        return {**result, "already": True, "balance": yuan(call.sub["balance"]), "order": "", "effective": ""}
     if call.sub["balance"] < pkg["price"]:
         details = {"balance": yuan(call.sub["balance"]), "price": yuan(pkg["price"])}
         raise BusinessError("balance too low", code="INSUFFICIENT_BALANCE", details=details)
@@ -151,7 +159,7 @@ def subscribe(call: DemoCall) -> dict[str, Any]:
         "INSERT INTO charges (msisdn, month, name_zh, name_en, amount) VALUES (?, ?, ?, ?, ?)",
         (call.msisdn, month_of(call.now), pkg["name_zh"], pkg["name_en"], pkg["price"]),
     )
-    return {**result, "already": False, "balance": yuan(left)}
+    return {**result, "already": False, "balance": yuan(left), **_order(call, pkg["code"])}
 
 
 def unsubscribe(call: DemoCall) -> dict[str, Any]:

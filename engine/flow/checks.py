@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 from engine.flow.diagnostics import Diagnostic, FlowError
 from engine.flow.language import Language
-from engine.flow.lint import defined_vars, lint_flow
+from engine.flow.lint import lint_flow
 from engine.flow.registry import FlowRegistry
 from engine.ports.backend import OperationInfo
 
@@ -15,11 +15,9 @@ def check_paths(lang: Language, paths: Sequence[str], operations: Mapping[str, O
                 ) -> list[Diagnostic]:
     registry = FlowRegistry(lang, list(paths))
     try:
-        registry.load()
+        out = registry.load()
     except FlowError as exc:
         return exc.diagnostics
-    known = defined_vars(registry)
-    out: list[Diagnostic] = []
     for flow in registry.current.values():
-        out += lint_flow(flow, operations, known)
+        out += lint_flow(flow, operations, registry.current)
     return sorted(out, key=lambda d: (d.file, d.line, d.col))

@@ -49,6 +49,10 @@ def parse_file(lang: Language, path: str, text: str | None = None
     if not isinstance(data, dict):
         problem = "a flow file must be a mapping with flow:, states:"
         return None, positions, [Diagnostic(path, 1, 1, "error", (), problem)]
+    if "flow" not in data and "steps" in data:
+        problem = ("this is a transcript (it has `steps:`), not a flow; flow folders are read recursively, "
+                   "so keep transcripts outside them (e.g. tests/transcripts/) and run them with `menuflow test`")
+        return None, positions, [Diagnostic(path, 1, 1, "error", (), problem)]
     try:
         return lang.flow_model.model_validate(data), positions, []
     except ValidationError as exc:

@@ -10,15 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
+from engine.flow.defined import analyse, anywhere
 from engine.flow.diagnostics import Diagnostic, Path
 from engine.flow.model import CompiledFlow, warning
-from engine.flow.registry import FlowRegistry
-from engine.flow.spec import Text, TextSpec
-from engine.flow.templates import BUILTINS, expr_variables, template_variables
+from engine.flow.spec import Text
+from engine.flow.varcheck import check_vars, error
 from engine.ports.backend import OperationInfo
-
-#: Variables the engine sets itself (a failed call's code).
-ENGINE_VARS = frozenset({"error_code"})
 
 
 def _starts(flow: CompiledFlow) -> list[str]:
@@ -41,7 +38,8 @@ def _reach(flow: CompiledFlow, starts: list[str], skip: frozenset[str] = frozens
 
 
 def lint_flow(flow: CompiledFlow, operations: Mapping[str, OperationInfo] | None = None,
-              known_vars: set[str] | None = None) -> list[Diagnostic]:
+              flows: Mapping[str, CompiledFlow] | None = None) -> list[Diagnostic]:
+    """Everything worth fixing before go-live; ``flows`` (all loaded, for subflows) enables variable checks."""
     out: list[Diagnostic] = []
     reachable = _reach(flow, _starts(flow))
     for name in flow.nodes:
@@ -53,12 +51,13 @@ def lint_flow(flow: CompiledFlow, operations: Mapping[str, OperationInfo] | None
         for name, node in flow.nodes.items():
             op = node.kind.operation(node.spec)
             if op is not None and op not in operations:
-                out.append(warning(flow, ("states", name, "op"),
+                out.append(error(flow, ("states", name, "op"),
                                    f"unknown backend operation '{op}'; the backend offers: "
                                    f"{', '.join(sorted(operations))}"))
         out += _unguarded_paid(flow, operations)
-    if known_vars is not None:
-        out += _unknown_vars(flow, known_vars)
+    if flows is not None:
+        ops = operations or {}
+        out += check_vars(flow, ops, analyse(flows, ops).get(flow.id, {}), anywhere(flows, ops))
     out += _translations(flow)
     for node in flow.nodes.values():
         out += node.kind.lint(flow, node)
@@ -138,18 +137,6 @@ def _unguarded_paid(flow: CompiledFlow, operations: Mapping[str, OperationInfo])
                           f"paid operation '{op}' can run without a confirm state before it")
 
 
-def defined_vars(registry: FlowRegistry) -> set[str] | None:
-    """Variables any flow can set; None when a call merges unknown result keys."""
-    names = set(BUILTINS) | ENGINE_VARS
-    for flow in registry.current.values():
-        names |= set(flow.spec.secrets)
-        for node in flow.nodes.values():
-            if node.kind.merges_unknown(node.spec):
-                return None
-            names |= {var for _, var in node.kind.defines(node.name, node.spec)}
-    return names
-
-
 def _texts(flow: CompiledFlow) -> Iterator[tuple[Path, Text]]:
     """Every author-written text: the title, message overrides, and what each state's kind declares."""
     yield ("title",), flow.spec.title
@@ -157,31 +144,6 @@ def _texts(flow: CompiledFlow) -> Iterator[tuple[Path, Text]]:
         yield ("messages", key), msg
     for name, node in flow.nodes.items():
         yield from node.kind.texts(name, node.spec)
-
-
-def _unknown_vars(flow: CompiledFlow, known: set[str]) -> Iterator[Diagnostic]:
-    for path, text in _texts(flow):
-        sources = [text] if isinstance(text, str) else _all_sources(text)
-        for src in sources:
-            for var in sorted(template_variables(src) - known):
-                yield warning(flow, path, f"unknown variable '{var}' (no input, call result or set defines it)")
-    for name, node in flow.nodes.items():
-        for path, source in node.kind.templates(name, node.spec):
-            for var in sorted(template_variables(source) - known):
-                yield warning(flow, path, f"unknown variable '{var}'")
-        for path, source in node.kind.expressions(name, node.spec):
-            for var in sorted(expr_variables(source) - known):
-                yield warning(flow, path, f"unknown variable '{var}'")
-
-
-def _all_sources(text: TextSpec) -> list[str]:
-    out = [v for v in (text.zh, text.en) if v]
-    for ch in (text.sms, text.ussd, text.ivr):
-        if isinstance(ch, str):
-            out.append(ch)
-        elif ch is not None:
-            out += [v for v in (ch.zh, ch.en) if v]
-    return out
 
 
 def _translations(flow: CompiledFlow) -> Iterator[Diagnostic]:

@@ -18,6 +18,10 @@ BUILTIN: dict[str, dict[str, str]] = {
         "zh": "回复{{ yes }}确认，回复{{ no }}取消，{{ minutes }}分钟内有效。",
         "en": "Reply {{ yes }} to confirm or {{ no }} to cancel within {{ minutes }} min.",
     },
+    "confirm_choices": {
+        "zh": "{{ yes }}. 确认\n{{ no }}. 取消",
+        "en": "{{ yes }}. Confirm\n{{ no }}. Cancel",
+    },
     "confirm_hint_ivr": {
         "zh": "确认请按{{ yes }}，取消请按{{ no }}。",
         "en": "To confirm press {{ yes }}, to cancel press {{ no }}.",
@@ -25,6 +29,10 @@ BUILTIN: dict[str, dict[str, str]] = {
     "unknown_command": {
         "zh": "未能识别您的指令，请回复菜单中的数字选择业务。",
         "en": "Sorry, that command is not recognised. Reply with a number from the menu.",
+    },
+    "no_service": {
+        "zh": "未能识别您的指令或号码，请核对后重试。",
+        "en": "Sorry, that command, code or number is not recognised. Please check it and try again.",
     },
     "session_expired": {"zh": "会话已结束，请重新拨打。", "en": "Your session has ended. Please dial again."},
     "transfer_elsewhere": {
@@ -42,6 +50,7 @@ BUILTIN: dict[str, dict[str, str]] = {
     "back": {"zh": "返回", "en": "Back"},
     "main_menu": {"zh": "主菜单", "en": "Main menu"},
     "ivr_option": {"zh": "{{ label }}请按{{ key }}", "en": "For {{ label }}, press {{ key }}"},
+    "ivr_more": {"zh": "更多选项请按{{ key }}", "en": "For more options, press {{ key }}"},
     "ivr_repeat": {"zh": "重听请按{{ key }}", "en": "To repeat, press {{ key }}"},
     "ivr_agent": {"zh": "人工服务请按{{ key }}", "en": "For an agent, press {{ key }}"},
     "sms_nav": {"zh": "回复{{ key }}返回主菜单", "en": "Reply {{ key }} for the main menu"},
@@ -50,3 +59,9 @@ BUILTIN: dict[str, dict[str, str]] = {
         "en": "Your request is being processed; the result will be sent by SMS.",
     },
 }
+
+
+def builtin(key: str, locale: str) -> str:
+    """A built-in text with no flow to override it (input no flow claims); plain texts only."""
+    texts = BUILTIN[key]
+    return texts.get(locale) or texts["zh"]

@@ -11,6 +11,7 @@ from typing import Any, ClassVar, Generic, NamedTuple, Protocol, TypeVar, get_ar
 from engine.flow.building import Building
 from engine.flow.diagnostics import Diagnostic, Path
 from engine.flow.machine import FlowMachine
+from engine.flow.shapes import Shape
 from engine.flow.spec import FlowSpec, StateSpec, Text
 from engine.flow.templates import Expr, LText, Tpl
 from engine.flow.yamlpos import Positions, locate
@@ -120,6 +121,23 @@ class CompiledFlow:
         return cached
 
 
+#: Characters of a state's text shown in its ``menuflow graph`` box.
+LABEL_CHARS = 24
+_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
+
+
+def cut_label(text: str, limit: int) -> str:
+    """The first ``limit`` characters, never ending inside a ``{{ ... }}`` or ``{% ... %}``."""
+    if len(text) <= limit:
+        return text
+    cut = limit
+    for tag in _TAG.finditer(text):
+        if tag.start() < cut < tag.end():
+            cut = tag.end() if tag.end() - limit <= LABEL_CHARS // 2 else tag.start()
+            break
+    return text[:cut] + "…"
+
+
 class Edge(NamedTuple):
     """A state name a spec refers to: where it is written, and what the graph calls the arrow."""
 
@@ -182,6 +200,8 @@ class StateKind(ABC, Generic[S]):
     leaves_flow: ClassVar[bool] = False
     #: An explicit yes before what follows (the linter's "paid without confirm" check).
     guards_payment: ClassVar[bool] = False
+    #: Hands control back to the flow that called this one as a subflow.
+    returns: ClassVar[bool] = False
     #: Mermaid brackets and Graphviz shape for ``menuflow graph``.
     shape: ClassVar[tuple[str, str, str]] = ("(", ")", "ellipse")
 
@@ -213,9 +233,20 @@ class StateKind(ABC, Generic[S]):
         """Variables this state sets, with where their names are written."""
         return iter(())
 
-    def merges_unknown(self, spec: S) -> bool:
-        """Sets variables nobody can name in advance (a call without ``result:``)."""
-        return False
+    def defines_along(self, name: str, spec: S, edge: Edge, operations: Mapping[str, OperationInfo]
+                      ) -> Iterator[str]:
+        """Variables set when the state leaves along ``edge`` (a call's result only on success)."""
+        for _, var in self.defines(name, spec):
+            yield var
+
+    def shapes(self, name: str, spec: S, operations: Mapping[str, OperationInfo], known: Mapping[str, Shape | None]
+               ) -> Iterator[tuple[str, Shape | None]]:
+        """Fields of the variables this state fills (a call's result, a chosen list item), for the linter."""
+        return iter(())
+
+    def scope(self, name: str, spec: S, path: Path, known: Mapping[str, Shape | None]) -> Mapping[str, Shape | None]:
+        """Names a template at ``path`` reads besides session variables (a list label's ``item``)."""
+        return {}
 
     def secret_vars(self, spec: S) -> Iterator[str]:
         return iter(())
@@ -251,7 +282,7 @@ class StateKind(ABC, Generic[S]):
         if node.text is not None:
             src = node.text.get("", flow.locale, flow.locale).source.split("\n")[0]
             if src:
-                head += f"\\n{src[:24]}"
+                head += f"\\n{cut_label(src, LABEL_CHARS)}"
         return head
 
     def graph_edges(self, flow: CompiledFlow, node: Node[S]) -> list[tuple[str, str]]:

@@ -10,10 +10,10 @@ from __future__ import annotations
 import os
 
 from engine.flow.compiler import compile_file
+from engine.flow.crosscheck import cross_check
 from engine.flow.diagnostics import Diagnostic, FlowError
 from engine.flow.language import Language
 from engine.flow.model import CompiledFlow
-from engine.flow.spec import normalize_command
 from engine.flow.yamlpos import locate
 
 
@@ -43,7 +43,8 @@ class FlowRegistry:
     def load(self) -> list[Diagnostic]:
         """(Re)load every flow file; on any error nothing changes and FlowError is raised.
 
-        Returns warnings about the reload itself (a changed flow that kept its version).
+        Returns warnings: about the reload itself (a changed flow that kept its version) and
+        across files (a shadowed USSD shortcut, no declared default with several flows).
         """
         compiled: list[CompiledFlow] = []
         diags: list[Diagnostic] = []
@@ -54,10 +55,12 @@ class FlowRegistry:
                 compiled.append(compile_file(self.lang, path))
             except FlowError as exc:
                 diags.extend(exc.diagnostics)
-        diags.extend(self._cross_check(compiled))
+        found = cross_check(compiled)
+        diags.extend(d for d in found if d.severity == "error")
         if diags:
             raise FlowError(diags)
-        warnings = [w for w in map(self._unbumped, compiled) if w is not None]
+        warnings = [d for d in found if d.severity == "warning"]
+        warnings += [w for w in map(self._unbumped, compiled) if w is not None]
         self.install(compiled)
         return warnings
 
@@ -70,35 +73,6 @@ class FlowRegistry:
         return Diagnostic(flow.file, line, col, "warning", ("version",),
                           f"flow '{flow.id}' changed but is still version {flow.version}: live sessions on it "
                           "switch to the new content; bump `version:` to keep them on the old one")
-
-    def _cross_check(self, flows: list[CompiledFlow]) -> list[Diagnostic]:
-        out: list[Diagnostic] = []
-        by_id: dict[str, CompiledFlow] = {}
-        seen_triggers: dict[tuple[str, str], str] = {}
-        for f in flows:
-            if f.id in by_id:
-                line, col = locate(f.positions, ("flow",))
-                out.append(Diagnostic(f.file, line, col, "error", ("flow",),
-                                      f"flow id '{f.id}' is also used by {by_id[f.id].file}"))
-            by_id[f.id] = f
-        for f in flows:
-            for ch in ("sms", "ussd", "ivr"):
-                for i, trig in enumerate(getattr(f.spec.triggers, ch)):
-                    words = trig.keywords if ch == "sms" else [trig.code]
-                    for word in words:
-                        key = (ch, normalize_command(word) if ch == "sms" else word)
-                        if key in seen_triggers and seen_triggers[key] != f.id + str(i):
-                            line, col = locate(f.positions, ("triggers", ch, i))
-                            out.append(Diagnostic(f.file, line, col, "error", ("triggers", ch, i),
-                                                  f"'{word}' is already a {ch} trigger of another entry"))
-                        seen_triggers[key] = f.id + str(i)
-            for name, node in f.nodes.items():
-                for path, other in node.kind.flows_used(name, node.spec):
-                    if other not in by_id:
-                        line, col = locate(f.positions, path)
-                        out.append(Diagnostic(f.file, line, col, "error", path,
-                                              f"unknown flow '{other}'; flows are: {', '.join(sorted(by_id))}"))
-        return out
 
     def install(self, flows: list[CompiledFlow]) -> None:
         for f in flows:

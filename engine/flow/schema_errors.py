@@ -8,6 +8,7 @@ product owner typed, then look up the line and column of that path.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError
@@ -54,10 +55,14 @@ def _message(err: Any, data: Any, path: Path, lang: Language) -> str:
         return f"unknown state type {err['input'].get('type')!r}; expected one of: {lang.type_names}"
     if kind == "union_tag_not_found":
         return f"missing 'type'; write one of: {lang.type_names}"
-    if kind in ("string_type", "model_type", "dict_type", "list_type", "int_type", "float_type", "bool_type"):
+    if kind in _PLAIN:
+        return _PLAIN[kind](err.get("ctx") or {}) + f", got {_shown(err.get('input'))}"
+    if kind in ("string_type", "model_type", "dict_type", "list_type", "int_type", "float_type", "bool_type",
+                "model_attributes_type"):
         expected = {
             "string_type": "text",
             "model_type": "a mapping (key: value lines)",
+            "model_attributes_type": "a mapping (key: value lines)",
             "dict_type": "a mapping (key: value lines)",
             "list_type": "a list ([a, b] or '- ' lines)",
             "int_type": "a whole number",
@@ -65,7 +70,26 @@ def _message(err: Any, data: Any, path: Path, lang: Language) -> str:
             "bool_type": "true or false",
         }[kind]
         return f"expected {expected}, got {_shown(err.get('input'))}"
-    return f"{err['msg']} (got {_shown(err.get('input'))})"
+    msg = str(err["msg"])
+    return f"not accepted here: {msg[:1].lower()}{msg[1:]} (got {_shown(err.get('input'))})"
+
+
+#: pydantic error types worded for a flow author (ctx holds the limit that was broken).
+_PLAIN: dict[str, Callable[[dict[str, Any]], str]] = {
+    "literal_error": lambda c: f"expected one of {c.get('expected', '')}",
+    "string_pattern_mismatch": lambda c: f"expected text of the form {c.get('pattern', '')!r}",
+    "string_too_short": lambda c: "expected a text that is not empty",
+    "too_short": lambda c: f"expected at least {c.get('min_length', 1)} item(s)",
+    "too_long": lambda c: f"expected at most {c.get('max_length', '')} item(s)",
+    "greater_than_equal": lambda c: f"expected a number of at least {c.get('ge', '')}",
+    "less_than_equal": lambda c: f"expected a number of at most {c.get('le', '')}",
+    "greater_than": lambda c: f"expected a number above {c.get('gt', '')}",
+    "less_than": lambda c: f"expected a number below {c.get('lt', '')}",
+    "int_parsing": lambda c: "expected a whole number",
+    "int_from_float": lambda c: "expected a whole number",
+    "float_parsing": lambda c: "expected a number",
+    "bool_parsing": lambda c: "expected true or false",
+}
 
 
 def _shown(value: Any) -> str:

@@ -115,5 +115,9 @@ class FlowSpec(Model):
     retries: int = Field(3, ge=1, le=10, description="Default invalid tries before a fallback")
     messages: dict[str, Text] = Field(default_factory=dict, description="Overrides of built-in texts")
     secrets: list[str] = Field(default_factory=list, description="Extra variables to treat as secret")
+    default_for: list[ChannelName] = Field(
+        default_factory=list,
+        description="Channels on which this flow answers what no trigger claims: unrecognised SMS text (sms), "
+        "unknown USSD codes (ussd), unknown called numbers (ivr). At most one flow per channel.")
     #: Narrowed by ``Language`` to the union of the registered kinds' models.
     states: dict[str, StateSpec] = Field(min_length=1)

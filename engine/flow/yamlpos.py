@@ -44,11 +44,7 @@ def load_with_positions(text: str, filename: str) -> tuple[Any, Positions]:
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        msg = f"{exc.problem or 'invalid YAML'}" + (f" ({exc.context})" if exc.context else "")
-        if exc.context and "flow" in exc.context:
-            msg += "; inside {...} or [...] put texts containing ':', '?', '{', '}' or ',' in quotes"
+        line, col, msg = explain(exc, text.splitlines())
         raise YamlLoadError(Diagnostic(filename, line, col, "error", (), f"YAML syntax: {msg}")) from None
     finally:
         loader.dispose()
@@ -57,6 +53,36 @@ def load_with_positions(text: str, filename: str) -> tuple[Any, Positions]:
         return None, positions
     data = _convert(node, (), positions, loader, filename)
     return data, positions
+
+
+def explain(exc: yaml.MarkedYAMLError, lines: list[str]) -> tuple[int, int, str]:
+    """PyYAML's parser jargon as plain words, at the line the author has to change."""
+    mark, ctx = exc.problem_mark or exc.context_mark, exc.context_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    problem, context = exc.problem or "", exc.context or ""
+    if problem.startswith("expected <block end>") and ctx is not None:
+        what = "list items" if "collection" in context else "keys"
+        return line, col, (f"bad indentation: this line starts at column {col}, but the {what} of the block "
+                           f"it belongs to start at column {ctx.column + 1} (line {ctx.line + 1}); "
+                           "line it up with them, or with the keys of the block around it")
+    if problem.startswith("mapping values are not allowed"):
+        text = lines[line - 1] if 0 < line <= len(lines) else ""
+        if ": " in text[: col - 1]:
+            return line, col, "a text containing ': ' must be put in quotes (\"...\") when it is a value"
+        return line, col, ("bad indentation: this line is indented further than the line above, so it reads as "
+                           "part of that value; indent it like the keys beside it")
+    if "\\t" in problem or "\t" in problem:
+        return line, col, "a tab character: indent YAML with spaces only"
+    if "quoted scalar" in context and ctx is not None:
+        return ctx.line + 1, ctx.column + 1, "a quote opened here is never closed"
+    if "flow" in context and ctx is not None and ctx.line + 1 == line:
+        return line, col, ("inside {...} or [...] put texts containing ':', '?', '{', '}' or ',' in quotes; "
+                           "the text here breaks the brackets")
+    if "flow" in context and ctx is not None:
+        return ctx.line + 1, ctx.column + 1, (
+            f"the {{...}} or [...] opened here is not closed properly (at line {line}: {problem}); "
+            "inside {...} or [...] put texts containing ':', '?', '{', '}' or ',' in quotes")
+    return line, col, f"this cannot be read as YAML ({problem or 'invalid syntax'})"
 
 
 def _convert(node: yaml.Node, path: Path, pos: Positions, loader: _Loader, filename: str) -> Any:

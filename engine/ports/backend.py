@@ -60,6 +60,10 @@ class OperationInfo:
     secret_params: tuple[str, ...] = ()
     #: Result fields that hold secrets (an OTP to send by SMS): never logged or shown in transcripts.
     secret_results: tuple[str, ...] = ()
+    #: Fields of a successful result, for the linter (``bal.balanse`` is a typo); None: not declared.
+    result: tuple[str, ...] | None = None
+    #: List fields of the result and the fields of their items: (("packages", ("code", "price")),).
+    result_items: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @runtime_checkable

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from engine.clock import Clock, SystemClock
 from engine.flow.channels import PROFILES
+from engine.flow.messages import builtin
 from engine.flow.model import CompiledFlow
 from engine.flow.registry import FlowRegistry
 from engine.flow.spec import normalize_command
@@ -84,9 +85,14 @@ class Engine:
         """The "busy, try again" answer; ``reason`` (for metrics) when an input failed."""
         if reason is not None:
             self.emit(EngineEvent("failed", inbound.key, inbound.channel, data={"reason": reason}))
+        return self._say(inbound, "busy")
+
+    def _say(self, inbound: Inbound, key: str) -> Reply:
+        """A built-in text that ends the exchange, in the words of the channel's declared default flow."""
         locale = inbound.locale or "zh"
-        flow = next(iter(self.registry.current.values()), None)
-        text = flow.message("busy", inbound.channel, locale, {}) if flow else "系统繁忙，请稍后再试。"
+        route = self.router.default(inbound.channel)
+        flow = self.registry.current.get(route.flow) if route else None
+        text = flow.message(key, inbound.channel, locale, {}) if flow else builtin(key, locale)
         return Reply(inbound.channel, inbound.msisdn, text, locale)
 
     async def _handle(self, inbound: Inbound) -> list[Reply]:
@@ -120,7 +126,7 @@ class Engine:
             return await self._continue(inbound, session, now)
         default = self.router.default("sms")
         if default is None:
-            return [self._fatal(inbound)]
+            return [self._say(inbound, "no_service")]
         current = self.registry.current[default.flow]
         cmd = normalize_command(inbound.text)
         confirm = {normalize_command(t) for t in (*current.spec.confirm.yes, *current.spec.confirm.no)}
@@ -134,13 +140,9 @@ class Engine:
             route = self.router.ussd_code(inbound.service_code)
         else:
             route = self.router.ivr_number(inbound.service_code) if inbound.service_code else None
-        if route is None and inbound.channel == "ivr":
-            route = self.router.default("ivr")
+        route = route or self.router.default(inbound.channel)
         if route is None:
-            flow = next(iter(self.registry.current.values()))
-            locale = inbound.locale or flow.locale
-            return [Reply(inbound.channel, inbound.msisdn, flow.message("session_expired", inbound.channel, locale,
-                                                                        {}), locale)]
+            return [self._say(inbound, "no_service")]
         if inbound.event == "input" and inbound.channel == "ussd" and inbound.text:
             flow = self.registry.current[route.flow]
             locale = await self._locale(inbound, flow)
@@ -193,7 +195,9 @@ class Engine:
         flow = self.registry.get(session.flow, session.version)
         if flow is None or session.state not in flow.nodes:
             await self.store.delete(session.key)
-            route = self.router.default(inbound.channel) or Route(next(iter(self.registry.current)), None)
+            route = self.router.default(inbound.channel)
+            if route is None:
+                return [self._say(inbound, "no_service")]
             return await self._start(inbound, route, now)
         turn = Turn(self.world, session, flow, now)
         node = turn.node

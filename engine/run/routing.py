@@ -28,6 +28,7 @@ class Router:
         self.sms: dict[str, Route] = {}
         self.ussd: dict[str, Route] = {}
         self.ivr: dict[str, Route] = {}
+        self.defaults: dict[str, Route] = {}
 
     def refresh(self) -> None:
         """Rebuild the tables if flows were (re)loaded since the last look."""
@@ -45,6 +46,7 @@ class Router:
             for t in f.spec.triggers.ivr:
                 ivr[t.code] = Route(f.id, t.goto)
         self.sms, self.ussd, self.ivr = sms, ussd, ivr
+        self.defaults = {ch: Route(f.id, None) for f in self.registry.live for ch in f.spec.default_for}
         self._generation = self.registry.generation
 
     def sms_keyword(self, text: str) -> Route | None:
@@ -68,8 +70,9 @@ class Router:
         return self.ivr.get(number) or self.ivr.get(number.split("?", 1)[0])
 
     def default(self, channel: str) -> Route | None:
-        """Where input no trigger claims goes: the first flow with a trigger on that channel."""
+        """Where input no trigger claims goes: the flow that declares ``default_for: [channel]``, if any.
+
+        Never the first flow loaded: adding a file must not change what another flow answers.
+        """
         self.refresh()
-        table = {"sms": self.sms, "ussd": self.ussd, "ivr": self.ivr}[channel]
-        first = next(iter(table.values()), None)
-        return Route(first.flow, None) if first else None
+        return self.defaults.get(channel)

@@ -9,7 +9,7 @@ the backend's own retry cannot charge twice.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any, Literal
 
 from pydantic import Field
@@ -17,8 +17,9 @@ from pydantic import Field
 from engine.flow.building import Building
 from engine.flow.diagnostics import Path
 from engine.flow.model import CompiledFlow, Edge, Node, StateKind, Turn
+from engine.flow.shapes import Shape
 from engine.flow.spec import StateRef, StateSpec, VarName
-from engine.ports.backend import BackendFailure
+from engine.ports.backend import BackendFailure, OperationInfo
 from engine.ports.events import MASK
 
 
@@ -76,8 +77,27 @@ class Call(StateKind[CallState]):
         if spec.result:
             yield ("states", name, "result"), spec.result
 
-    def merges_unknown(self, spec: CallState) -> bool:
-        return spec.result is None
+    def defines_along(self, name: str, spec: CallState, edge: Edge, operations: Mapping[str, OperationInfo]
+                      ) -> Iterator[str]:
+        """Success sets the result (or, without ``result:``, the fields the operation declares); failure the code."""
+        if edge.label != "ok":
+            yield "error_code"
+        elif spec.result:
+            yield spec.result
+        else:
+            info = operations.get(spec.op)
+            yield from (info.result or ()) if info is not None else ()
+
+    def shapes(self, name: str, spec: CallState, operations: Mapping[str, OperationInfo],
+               known: Mapping[str, Shape | None]) -> Iterator[tuple[str, Shape | None]]:
+        info = operations.get(spec.op)
+        if spec.result:
+            yield spec.result, Shape.of(info) if info is not None else None
+        elif info is not None:
+            items = dict(info.result_items)
+            for fname in info.result or ():
+                yield fname, Shape(element=Shape(frozenset(items[fname]), source=f"items of {spec.op}.{fname}")) \
+                    if fname in items else None
 
     def operation(self, spec: CallState) -> str | None:
         return spec.op

@@ -2,7 +2,10 @@
 
 The window opens when the prompt is first shown and survives re-prompts; an
 answer after it closes cancels, as the operator's rules require. The yes and
-no tokens are the flow's ``confirm:`` settings; the IVR always uses 1 and 2.
+no tokens are the flow's ``confirm:`` settings, listed in the hint exactly as
+configured; a keypad (IVR, and USSD's numbered screen "1. 确认 2. 取消")
+always takes 1 and 2 as well. A "no" or an expiry says one thing: the flow's
+own ``cancel:`` text when it has one, else the engine's built-in text.
 """
 
 from __future__ import annotations
@@ -69,35 +72,43 @@ class Confirm(StateKind[ConfirmState]):
         if not s.pending:
             s.pending = turn.now + window
         turn.say_node(node)
+        minutes = max(1, window // 60)
         if s.channel == "ivr":
-            turn.say_msg("confirm_hint_ivr", yes=IVR_YES, no=IVR_NO, minutes=max(1, window // 60))
+            turn.say_msg("confirm_hint_ivr", yes=IVR_YES, no=IVR_NO, minutes=minutes)
+        elif s.channel == "ussd":
+            turn.say_msg("confirm_choices", yes=IVR_YES, no=IVR_NO, minutes=minutes)
         else:
-            turn.say_msg("confirm_hint", yes="/".join(cfg.yes[:2]), no=cfg.no[0], minutes=max(1, window // 60))
+            turn.say_msg("confirm_hint", yes="/".join(cfg.yes), no="/".join(cfg.no), minutes=minutes)
         turn.wait = CONFIRM_WAIT
 
     async def feed(self, turn: Turn, node: Node[ConfirmState], text: str) -> None:
         s, cfg = turn.session, turn.flow.spec.confirm
         token = text.upper()
+        keypad = s.channel in ("ivr", "ussd")
         if s.pending and turn.now > s.pending:
             s.pending = 0.0
-            turn.say_msg("expired")
-            await self._cancel(turn, node)
-        elif token in {t.upper() for t in cfg.yes}:
+            await self._cancel(turn, node, "expired")
+        elif token in {t.upper() for t in cfg.yes} or (keypad and token == IVR_YES):
             s.pending = 0.0
             turn.emit("confirmed")
             await turn.goto(node.spec.goto)
-        elif token in {t.upper() for t in cfg.no}:
+        elif token in {t.upper() for t in cfg.no} or (keypad and token == IVR_NO):
             s.pending = 0.0
-            turn.say_msg("cancelled")
-            await self._cancel(turn, node)
+            await self._cancel(turn, node, "cancelled")
         else:
             await turn.invalid(node, "invalid_choice")
 
     async def give_up(self, turn: Turn, node: Node[ConfirmState]) -> None:
-        turn.say_msg("cancelled")
-        await self._cancel(turn, node)
+        await self._cancel(turn, node, "cancelled")
 
-    async def _cancel(self, turn: Turn, node: Node[ConfirmState]) -> None:
+    async def _cancel(self, turn: Turn, node: Node[ConfirmState], message: str) -> None:
+        """One message: a ``cancel:`` state that says something and moves on speaks for itself.
+
+        Before a menu (which only asks) or the end, the built-in text says what happened.
+        """
+        target = turn.flow.nodes.get(node.spec.cancel) if node.spec.cancel else None
+        if target is None or target.waiting or target.text is None:
+            turn.say_msg(message)
         if node.spec.cancel:
             await turn.goto(node.spec.cancel)
         else:

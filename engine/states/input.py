@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Literal
 
@@ -20,6 +20,7 @@ from engine.flow.building import Building
 from engine.flow.diagnostics import Diagnostic, Path
 from engine.flow.model import CompiledFlow, Edge, Node, StateKind, Turn
 from engine.flow.spec import StateRef, StateSpec, Text, VarName
+from engine.ports.backend import OperationInfo
 from engine.ports.events import MASK
 from engine.states.message import sms_fit
 from engine.types import Wait
@@ -116,6 +117,11 @@ class Input(StateKind[InputState]):
         yield Edge(("states", name, "goto"), spec.goto)
         if spec.fallback:
             yield Edge(("states", name, "fallback"), spec.fallback, "too many tries")
+
+    def defines_along(self, name: str, spec: InputState, edge: Edge, operations: Mapping[str, OperationInfo]
+                      ) -> Iterator[str]:
+        if edge.label != "too many tries":
+            yield spec.var
 
     def graph_edges(self, flow: CompiledFlow, node: Node[InputState]) -> list[tuple[str, str]]:
         return list(reversed(super().graph_edges(flow, node)))

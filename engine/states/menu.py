@@ -69,16 +69,20 @@ def render_menu(flow: CompiledFlow, node: Node[Any], channel: str, locale: str, 
 
 def _render(flow: CompiledFlow, node: Node[Any], channel: str, locale: str, ctx: Mapping[str, Any]) -> str:
     header = node.text.render(channel, locale, flow.locale, ctx) if node.text else ""
-    opts = visible_options(node, channel, ctx)
+    choices = [(o.key, o.label.render(channel, locale, flow.locale, ctx)) for o in visible_options(node, channel, ctx)]
+    return render_choices(flow, header, choices, channel, locale)
+
+
+def render_choices(flow: CompiledFlow, header: str, choices: list[tuple[str, str]], channel: str, locale: str,
+                   more: str | None = None) -> str:
+    """Numbered lines on SMS/USSD, "话费查询请按1" phrases on the IVR; ``more``: the IVR key for the next chunk."""
     if channel != "ivr":
-        lines = [f"{o.key}. {o.label.render(channel, locale, flow.locale, ctx)}" for o in opts]
+        lines = [f"{key}. {label}" for key, label in choices]
         return "\n".join([header, *lines]) if header else "\n".join(lines)
     sep = "，" if locale == "zh" else ". "
-    phrases = [
-        flow.message("ivr_option", channel, locale, {"label": o.label.render(channel, locale, flow.locale, ctx),
-                                                     "key": o.key})
-        for o in opts
-    ]
+    phrases = [flow.message("ivr_option", channel, locale, {"label": label, "key": key}) for key, label in choices]
+    if more is not None:
+        phrases.append(flow.message("ivr_more", channel, locale, {"key": more}))
     nav = flow.nav["ivr"]
     if nav.repeat:
         phrases.append(flow.message("ivr_repeat", channel, locale, {"key": sorted(nav.repeat)[0]}))

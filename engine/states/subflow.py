@@ -68,6 +68,7 @@ class Subflow(StateKind[SubflowState]):
 
 class Return(StateKind[ReturnState]):
     model = ReturnState
+    returns = True
 
     def ends(self, spec: ReturnState) -> bool:
         return True

@@ -2,9 +2,11 @@
 
 Each exchange becomes a step whose checks are what came back: the state it
 reached, whether the dialog ended, pushes and transfers, and the first line of
-the reply. Figures in that line (balances, dates, ticket numbers) become
-``\\d+`` in a regex, so the transcript still passes when replayed on another
-day. Secret inputs are never written: the step says ``send: {secret: NAME}``
+the reply. Figures that change from day to day (amounts with decimals, dates,
+times, ticket and order numbers of four digits or more) become patterns in a
+regex, so the transcript still passes when replayed on another day; the small
+numbers that name a product ("5元100MB") stay, so a recorded test still tells
+one package from another. Secret inputs are never written: the step says ``send: {secret: NAME}``
 and the value comes from ``MENUFLOW_SECRET_<NAME>`` (or a ``secrets:`` block)
 when the transcript runs.
 """
@@ -20,17 +22,32 @@ import yaml
 from simulator.fixtures import Fixture
 from simulator.phone.device import Exchange
 
-_DIGITS = re.compile(r"\d+")
+#: Figures that vary between runs: dates and times, amounts with decimals, long numbers (with any letter prefix).
+_VOLATILE = re.compile(r"\d{4}-\d{2}(?:-\d{2})?|\d{1,2}:\d{2}(?::\d{2})?|\d+\.\d+|\d{4,}")
+_PATTERN = {"date": r"\d{4}-\d{2}(?:-\d{2})?", "time": r"\d{1,2}:\d{2}(?::\d{2})?", "number": r"\d+(?:\.\d+)?"}
+
+
+def _pattern(figure: str) -> str:
+    if re.fullmatch(_PATTERN["date"], figure):
+        return _PATTERN["date"]
+    if ":" in figure:
+        return _PATTERN["time"]
+    return _PATTERN["number"]
 
 
 def _text_check(text: str) -> dict[str, str]:
     line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
     if not line:
         return {}
-    if not _DIGITS.search(line):
+    figures = list(_VOLATILE.finditer(line))
+    if not figures:
         return {"contains": line}
-    parts = _DIGITS.split(line)
-    return {"regex": r"\d+".join(re.escape(p) for p in parts)}
+    out, last = [], 0
+    for m in figures:
+        out += [re.escape(line[last:m.start()]), _pattern(m.group())]
+        last = m.end()
+    out.append(re.escape(line[last:]))
+    return {"regex": "".join(out)}
 
 
 def step_of(ex: Exchange, to: str) -> dict[str, Any]:

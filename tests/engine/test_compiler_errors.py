@@ -42,7 +42,7 @@ CASES = [
     text: hi
 """,
         "f.yaml:7:5: error: states.main: unknown state type 'meun'; expected one of: menu, input, call, "
-        "confirm, message, end, switch, subflow, return, transfer, send, set",
+        "confirm, message, end, switch, subflow, return, transfer, send, set, list",
     ),
     (
         "misspelt key",
@@ -111,8 +111,8 @@ CASES = [
     type: end
     text: {zh: 确认?, en: OK?}
 """,
-        "f.yaml:8:18: error: YAML syntax: expected ',' or '}', but got '?' (while parsing a flow mapping); "
-        "inside {...} or [...] put texts containing ':', '?', '{', '}' or ',' in quotes",
+        "f.yaml:8:18: error: YAML syntax: inside {...} or [...] put texts containing ':', '?', '{', '}' or ',' "
+        "in quotes; the text here breaks the brackets",
     ),
     (
         "wrong value type",

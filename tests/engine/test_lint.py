@@ -8,6 +8,7 @@ import pytest
 
 from engine.backend.catalogue import OPERATIONS
 from engine.flow.checks import check_paths
+from engine.flow.diagnostics import format_path
 from engine.states import LANGUAGE
 from tests.engine.helpers import write_flow
 
@@ -68,7 +69,9 @@ def warnings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     monkeypatch.chdir(tmp_path)
     write_flow(tmp_path, LINTY, "lint.yaml")
     diags = check_paths(LANGUAGE, ["lint.yaml"], OPERATIONS)
-    assert all(d.severity == "warning" for d in diags)
+    # misspelt names and unknown operations are errors now; everything else here is a warning
+    assert sorted(format_path(d.path) for d in diags if d.severity == "error") == [
+        "states.done.text", "states.unknown_op.op"]
     return [str(d) for d in diags]
 
 
@@ -87,8 +90,8 @@ def test_dead_end_and_loop(warnings: list[str]) -> None:
 
 
 def test_unknown_operation_and_variable(warnings: list[str]) -> None:
-    assert _has(warnings, "states.unknown_op.op: unknown backend operation 'teleport'")
-    assert _has(warnings, "states.done.text: unknown variable 'mystery'")
+    assert _has(warnings, "error: states.unknown_op.op: unknown backend operation 'teleport'")
+    assert _has(warnings, "error: states.done.text: unknown variable 'mystery'")
 
 
 def test_paid_without_confirm(warnings: list[str]) -> None:

@@ -35,7 +35,7 @@ async def test_recorded_session_replays_as_a_passing_transcript(
     assert "123456" not in text and "MENUFLOW_SECRET_PASSWORD" in text
     doc = yaml.safe_load(text)
     assert doc["channel"] == "sms" and doc["from"] == "8613800138000"
-    assert {"send": {"secret": "password"}, "regex": r"您将订购\d+元\d+MB流量包，\d+\.\d+元/月，次月自动续订。",
+    assert {"send": {"secret": "password"}, "regex": r"您将订购5元100MB流量包，\d+(?:\.\d+)?元/月，次月自动续订。",
             "state": "10086:sub_confirm", "end": False} in doc["steps"]
     assert {"advance": 301.0} in doc["steps"]
     assert {"fixtures": {"balance": {"fail": "timeout"}}} in doc["steps"]
