@@ -122,7 +122,9 @@ class RedisOutbox(Generic[T]):
     ) -> None:
         self._redis = connect(url)
         self._type = item_type
-        self._base = f"{prefix}outbox:{name}:"
+        #: The queue's hash tag: the MO inbox's completion script writes here too (see RedisInbox).
+        self.tag = f"{prefix}{{{name}}}"
+        self._base = f"{self.tag}:out:"
         self.consumer = secrets.token_hex(8)
         self._alive_ttl = alive_ttl
         self._poll = poll
@@ -144,6 +146,15 @@ class RedisOutbox(Generic[T]):
     @property
     def redis(self) -> aioredis.Redis:
         return self._redis
+
+    @property
+    def ready_key(self) -> str:
+        """The list ``next`` takes from: a script that queues MTs atomically pushes here (LPUSH)."""
+        return self._k("ready")
+
+    def counted(self, n: int) -> None:
+        """Note ``n`` items queued by someone else's script, so ``len()`` is not stale until the next call."""
+        self._seen += n
 
     def encode(self, item: T) -> bytes:
         return bytes(msgpack.packb(dataclasses.asdict(item)))  # type: ignore[call-overload]
