@@ -38,7 +38,8 @@ defs.filters.message.decode = function (value) { return value; };
 function toHex(v) { return Buffer.isBuffer(v) ? v.toString('hex') : null; }
 
 function receiver() {
-  const bound = [...sessions].filter((s) => s.bound === 'bind_transceiver' || s.bound === 'bind_receiver');
+  const bound = [...sessions].filter((s) => (s.bound === 'bind_transceiver' || s.bound === 'bind_receiver')
+    && s.socket.writable);
   turn += 1;
   return bound.length ? bound[turn % bound.length] : null;
 }
@@ -145,7 +146,12 @@ const server = smpp.createServer((session) => {
   session.on('bind_transceiver', bind);
   session.on('bind_transmitter', bind);
   session.on('bind_receiver', bind);
-  session.on('unbind', (pdu) => { session.send(pdu.response()); emit({ event: 'unbind' }); session.close(); });
+  session.on('unbind', (pdu) => {
+    session.bound = null;
+    session.send(pdu.response());
+    emit({ event: 'unbind' });
+    session.close();
+  });
   session.on('enquire_link', (pdu) => session.send(pdu.response()));
   session.on('generic_nack', (pdu) => emit({ event: 'generic_nack', status: pdu.command_status }));
   session.on('submit_sm', (pdu) => {

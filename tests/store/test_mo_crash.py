@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 import redis
-from crash_harness import N, AtKill, Outcome, Serve, all_answered, at_kill, outcome, start_burst
+from crash_harness import AtKill, N, Outcome, Serve, all_answered, at_kill, outcome, start_burst
 
 from simulator.smsc_npm import NpmSmsc, npm_smsc_available
 from tests.conftest import skip_or_fail
