@@ -31,6 +31,7 @@ from engine.run.engine import Engine
 from engine.shared_state import SharedState, open_shared_state
 from engine.store.loader import is_redis_url, open_store
 from engine.store.memory import MemoryStore
+from engine.store.redis_inbox import RedisInbox
 from engine.store.redis_outbox import RedisOutbox
 from engine.types import Inbound, Reply
 from gateways.http_app import create_http_app
@@ -68,6 +69,7 @@ class Running:
     sms: SmsService | None = None
     binds: list[SmsService] = field(default_factory=list)
     outboxes: list[RedisOutbox[MtItem]] = field(default_factory=list)
+    inboxes: list[RedisInbox] = field(default_factory=list)
     progress: RedisProgressStore | None = None
     shared: SharedState | None = None
     ussd_smpp: UssdSmppGateway | None = None
@@ -183,14 +185,20 @@ class Server:
             if args.smpp_binds < 1:
                 raise ValueError(f"--smpp-binds must be at least 1, got {args.smpp_binds}")
             run.shared = open_shared_state(args.store)
+            if not is_redis_url(args.store):
+                log.warning("SMS without --store redis://: MOs are acknowledged before they are answered and "
+                            "kept in memory only; a crash loses the MOs and MTs in flight")
             for i in range(args.smpp_binds):
-                outbox = None
+                outbox = inbox = None
                 if is_redis_url(args.store):
-                    # MTs queued by a dying process are sent by another (the store is shared)
+                    # MOs are stored before they are acknowledged, MTs queued by a dying process are sent by another
                     outbox = RedisOutbox(args.store, MtItem)
+                    inbox = RedisInbox(args.store, outbox, max_len=opts.inbox_max, claim_idle=opts.claim_idle,
+                                       mark_ttl=opts.dedupe_ttl)
                     run.outboxes.append(outbox)
+                    run.inboxes.append(inbox)
                 service = SmsService(self.handle, opts, outbox=outbox, ussd_handler=hook if i == 0 else None,
-                                     shared=run.shared)
+                                     shared=run.shared, inbox=inbox)
                 await service.start()
                 run.binds.append(service)
             run.sms = run.binds[0]
@@ -265,6 +273,8 @@ class Server:
             await service.close()
         for outbox in run.outboxes:
             await outbox.close()
+        for inbox in run.inboxes:
+            await inbox.close()
         if run.progress is not None:
             await run.progress.close()
         if run.shared is not None:

@@ -74,7 +74,7 @@ def plan(args: argparse.Namespace) -> list[tuple[str, str, str | None]]:
     if args.redis != "none" and not use_redis:
         log(f"bench: Redis not reachable at {args.redis}: Redis figures skipped")
     for name in args.only or MODULES:
-        if name in ("engine", "ussd"):
+        if name in ("engine", "ussd", "sms"):
             runs.append((name, name, "memory"))
             if use_redis:
                 runs.append((f"{name}_redis", name, args.redis))
@@ -101,6 +101,8 @@ SUMMARY = (
     ("sms_ratio", "sms", "sms_ratio"),
     ("sms_roundtrips_per_s", "sms", "sms_roundtrips_per_s"),
     ("sms_raw_submit_per_s", "sms", "sms_raw_submit_per_s"),
+    ("sms_redis_ratio", "sms_redis", "sms_ratio"),
+    ("sms_redis_roundtrips_per_s", "sms_redis", "sms_roundtrips_per_s"),
     ("ivr_agi_concurrent_calls", "ivr", "ivr_agi_concurrent_calls"),
     ("ivr_agi_step_p99_ms", "ivr", "ivr_agi_step_p99_ms"),
 )

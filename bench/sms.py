@@ -6,13 +6,19 @@ what our gateway costs, not how fast this machine is. A round trip is one
 deliver_sm in, its deliver_sm_resp, the handler, one submit_sm out and its
 resp: twice the PDUs of a raw submit plus the engine, so 0.4 is the target.
 
-    .venv/bin/python -m bench.sms [SECONDS]
+With ``store`` a Redis URL the gateway runs as ``serve --store redis://``
+does: sessions in Redis, each MO kept in the durable inbox before its resp,
+answered into the Redis outbox (keys under a throw-away prefix, deleted
+afterwards). The difference between the two runs is what durability costs.
+
+    .venv/bin/python -m bench.sms [SECONDS] [REDIS_URL]
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 import sys
 import time
 from collections.abc import Callable
@@ -20,8 +26,13 @@ from typing import Any
 
 import smpplib.client
 
+from engine.store.loader import is_redis_url
+from engine.store.redis import RedisStore
+from engine.store.redis_inbox import RedisInbox
+from engine.store.redis_outbox import RedisOutbox
 from engine.types import Handler
 from gateways.sms.options import SmppOptions
+from gateways.sms.outbox import MtItem
 from gateways.sms.service import SmsService
 from simulator.smsc import SmscSimulator
 from simulator.smsc_npm import NpmSmsc, npm_smsc_available
@@ -32,10 +43,28 @@ ROUNDS = 3
 ANSWER = "您的余额为50.00元"
 
 
-def engine_handler() -> Handler:
+def engine_handler(store: RedisStore | None = None) -> Handler:
     from engine.run.build import build_engine
 
-    return build_engine("flows", backend="demo").handle
+    return build_engine("flows", backend="demo", store=store).handle
+
+
+class _Durable:
+    """The Redis parts of ``serve --store redis://`` for one bench run, under a throw-away prefix."""
+
+    def __init__(self, url: str) -> None:
+        self.prefix = f"mfbench:{secrets.token_hex(4)}:"
+        self.sessions = RedisStore(url, prefix=self.prefix)
+        self.outbox = RedisOutbox(url, MtItem, prefix=self.prefix)
+        self.inbox = RedisInbox(url, self.outbox)
+
+    async def close(self) -> None:
+        await self.inbox.close()
+        await self.outbox.close()
+        keys = [k async for k in self.sessions.redis.scan_iter(match=self.prefix + "*", count=1000)]
+        for i in range(0, len(keys), 1000):
+            await self.sessions.redis.delete(*keys[i : i + 1000])
+        await self.sessions.close()
 
 
 def raw_submits(port: int, seconds: float) -> float:
@@ -93,7 +122,8 @@ async def _roundtrips(smsc: SmscSimulator | NpmSmsc, n: int) -> float:
     return n / (time.perf_counter() - start)
 
 
-async def _measure(seconds: float, handler_factory: Callable[[], Handler], smsc_kind: str) -> dict[str, Any]:
+async def _measure(seconds: float, handler_factory: Callable[[], Handler] | None, smsc_kind: str,
+                   store: str) -> dict[str, Any]:
     use_npm = smsc_kind != "simulator" and npm_smsc_available() == ""
     smsc: SmscSimulator | NpmSmsc = NpmSmsc(CREDENTIALS, quiet=True) if use_npm else SmscSimulator(
         credentials=CREDENTIALS)
@@ -104,7 +134,13 @@ async def _measure(seconds: float, handler_factory: Callable[[], Handler], smsc_
         loop = asyncio.get_running_loop()
         opts = SmppOptions(port=smsc.port, system_id="bench", password="secret", tps=0, window=WINDOW,
                            registered_delivery=0)
-        svc = SmsService(handler_factory(), opts)
+        durable = _Durable(store) if is_redis_url(store) else None
+        if handler_factory is not None:
+            handler = handler_factory()
+        else:
+            handler = engine_handler(durable.sessions if durable is not None else None)
+        svc = SmsService(handler, opts, outbox=durable.outbox if durable else None,
+                         inbox=durable.inbox if durable else None)
         await svc.start()
         try:
             await svc.wait_bound()
@@ -117,6 +153,8 @@ async def _measure(seconds: float, handler_factory: Callable[[], Handler], smsc_
                 rates.append(await _roundtrips(smsc, n))
         finally:
             await svc.close()
+            if durable is not None:
+                await durable.close()
     finally:
         await smsc.close()
     raw, rate = max(raws), max(rates)
@@ -125,13 +163,14 @@ async def _measure(seconds: float, handler_factory: Callable[[], Handler], smsc_
 
 
 def run(seconds: float = 10.0, handler_factory: Callable[[], Handler] | None = None,
-        smsc: str = "auto") -> dict[str, Any]:
+        smsc: str = "auto", store: str = "memory") -> dict[str, Any]:
     """Measure for about ``seconds`` (half raw, half round trips); engine handler by default.
 
     ``smsc``: "auto" (npm when node is there, else the simulator), or "simulator".
+    ``store``: "memory", or a Redis URL for the durable inbox, Redis outbox and sessions.
     """
     with asyncio.Runner(loop_factory=_loop_factory()) as runner:
-        return runner.run(_measure(seconds, handler_factory or engine_handler, smsc))
+        return runner.run(_measure(seconds, handler_factory, smsc, store))
 
 
 def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
@@ -147,4 +186,4 @@ def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
 if __name__ == "__main__":
     secs = float(sys.argv[1]) if len(sys.argv) > 1 else 10.0
     print("SMSC:", "npm smpp" if npm_smsc_available() == "" else "menuflow simulator", file=sys.stderr)
-    print(json.dumps(run(secs), ensure_ascii=False))
+    print(json.dumps(run(secs, store=sys.argv[2] if len(sys.argv) > 2 else "memory"), ensure_ascii=False))

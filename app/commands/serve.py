@@ -94,7 +94,13 @@ def _child_argv(argv: list[str]) -> list[str]:
 
 
 def _supervise(args: argparse.Namespace) -> int:
-    """Start N copies of this command with SO_REUSEPORT; forward signals; stop all if one dies."""
+    """Start N copies of this command with SO_REUSEPORT; forward signals.
+
+    A worker killed by a signal (a crash, the OOM killer, ``kill -9``) is
+    started again at once: the others keep serving, and the new one takes
+    over what the dead one left in the shared store (stored MOs, queued MTs).
+    A worker that exits by itself (a configuration error) stops them all.
+    """
     if not is_redis_url(args.store):
         print("menuflow serve: --workers needs --store redis://HOST:PORT/DB (or redis+sentinel://…) so workers "
               "share sessions",
@@ -105,17 +111,19 @@ def _supervise(args: argparse.Namespace) -> int:
         return 2
     argv = _child_argv(sys.argv[1:])
     cmd = [sys.executable, "-m", "app.cli", *argv]
-    children = [subprocess.Popen(cmd) for _ in range(args.workers)]
+    alive = {child.pid: child for child in (subprocess.Popen(cmd) for _ in range(args.workers))}
+    stopping = False
 
     def forward(signum: int, _frame: object) -> None:
-        for child in children:
+        nonlocal stopping
+        stopping = stopping or signum != signal.SIGHUP
+        for child in alive.values():
             if child.poll() is None:
                 child.send_signal(signum)
 
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, forward)
     code = 0
-    alive = {child.pid: child for child in children}
     while alive:
         try:
             pid, status = os.wait()
@@ -124,8 +132,11 @@ def _supervise(args: argparse.Namespace) -> int:
         if alive.pop(pid, None) is None:
             continue
         rc = os.waitstatus_to_exitcode(status)
+        if rc < 0 and not stopping:
+            print(f"menuflow serve: worker {pid} killed by signal {-rc}; starting another", file=sys.stderr)
+            child = subprocess.Popen(cmd)
+            alive[child.pid] = child
+            continue
         code = code or max(rc, 0)
         forward(signal.SIGTERM, None)  # one worker gone: stop the rest, let the supervisor (systemd) restart
     return code
-
-

@@ -36,6 +36,7 @@ import redis.asyncio as aioredis
 
 from engine.retry import until_done
 from engine.store.redis import connect
+from engine.store.redis_pipe import AutoPipeline
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +61,10 @@ class Item(Protocol):
 
 T = TypeVar("T", bound=Item)
 
-# KEYS: delayed zset, ready list. Moves due retries to ready; returns
-# {ready length, delayed count, ms until the next retry is due or -1}.
-_PROMOTE = """
+# KEYS: delayed zset, ready list, taken list; ARGV: how many. Moves due retries to
+# ready, then up to ARGV[1] items from ready to taken in the same call;
+# returns {ms until the next retry or -1, ready length left, delayed count, items...}.
+_TAKE = """
 local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, 100)
@@ -70,10 +72,16 @@ for _, m in ipairs(due) do
   redis.call('LPUSH', KEYS[2], m)
   redis.call('ZREM', KEYS[1], m)
 end
+local out = {-1, 0, redis.call('ZCARD', KEYS[1])}
 local nxt = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-local wait = -1
-if nxt[2] then wait = math.max(0, tonumber(nxt[2]) - now) end
-return {redis.call('LLEN', KEYS[2]), redis.call('ZCARD', KEYS[1]), wait}
+if nxt[2] then out[1] = math.max(0, tonumber(nxt[2]) - now) end
+for i = 1, tonumber(ARGV[1]) do
+  local m = redis.call('LMOVE', KEYS[2], KEYS[3], 'RIGHT', 'LEFT')
+  if not m then break end
+  out[#out + 1] = m
+end
+out[2] = redis.call('LLEN', KEYS[2])
+return out
 """
 
 # KEYS: taken list, delayed zset; ARGV: old blob, new blob, delay ms.
@@ -119,14 +127,22 @@ class RedisOutbox(Generic[T]):
         alive_ttl: float = 10.0,
         poll: float = 1.0,
         spool_max: int = 100_000,
+        batch: int = 32,
     ) -> None:
         self._redis = connect(url)
+        #: acks of concurrent submits leave together (one write for a window's worth)
+        self._pipe = AutoPipeline(self._redis)
         self._type = item_type
-        self._base = f"{prefix}outbox:{name}:"
+        #: The queue's hash tag: the MO inbox's completion script writes here too (see RedisInbox).
+        self.tag = f"{prefix}{{{name}}}"
+        self._base = f"{self.tag}:out:"
         self.consumer = secrets.token_hex(8)
         self._alive_ttl = alive_ttl
         self._poll = poll
-        self._promote = self._redis.register_script(_PROMOTE)
+        self.batch = batch
+        self._take = self._redis.register_script(_TAKE)
+        #: Items taken in one call but not yet handed out (they sit in our taken list meanwhile).
+        self._batch: deque[bytes] = deque()
         self._retry = self._redis.register_script(_RETRY)
         self._reap = self._redis.register_script(_REAP)
         self._taken: dict[str, bytes] = {}
@@ -144,6 +160,15 @@ class RedisOutbox(Generic[T]):
     @property
     def redis(self) -> aioredis.Redis:
         return self._redis
+
+    @property
+    def ready_key(self) -> str:
+        """The list ``next`` takes from: a script that queues MTs atomically pushes here (LPUSH)."""
+        return self._k("ready")
+
+    def counted(self, n: int) -> None:
+        """Note ``n`` items queued by someone else's script, so ``len()`` is not stale until the next call."""
+        self._seen += n
 
     def encode(self, item: T) -> bytes:
         return bytes(msgpack.packb(dataclasses.asdict(item)))  # type: ignore[call-overload]
@@ -175,20 +200,37 @@ class RedisOutbox(Generic[T]):
         log.info("outbox %s: spooled MTs handed to Redis", self._base)
 
     async def next(self) -> T:
-        """Wait for a due item; it stays in this process's taken list until ack/nack."""
+        """Wait for a due item; it stays in this process's taken list until ack/nack.
+
+        Up to ``batch`` items are taken per round trip when the queue is long: one
+        MT per call made the sender, not the SMSC, the limit under a burst.
+        """
         await self._start()
         taken = self._k(f"taken:{self.consumer}")
         while True:
-            wait = await self._maintain()
-            # redis-py types the timeout as int; Redis 6+ takes fractional seconds.
-            blob = await self._redis.blmove(self._k("ready"), taken, wait, "RIGHT", "LEFT")  # type: ignore[arg-type]
-            if cancel_requested():
-                if isinstance(blob, bytes):
-                    await self._give_back(blob)
-                raise asyncio.CancelledError
-            if isinstance(blob, bytes):
+            if not self._batch:
+                await self._reap_dead()
+                wait_ms, ready, delayed, *items = await self._take(
+                    keys=[self._k("delayed"), self._k("ready"), taken], args=[self.batch])
+                self._batch.extend(items)
+                self._seen = int(ready) + int(delayed) + len(self._taken) + len(self._batch)
+                if cancel_requested():  # the batch stays ours, in order, for the next call
+                    raise asyncio.CancelledError
+            if self._batch:
+                blob = self._batch.popleft()
                 item = self.decode(blob)
                 self._taken[item.key] = blob
+                return item
+            wait = self._poll if wait_ms < 0 else min(self._poll, max(0.001, wait_ms / 1000))
+            # redis-py types the timeout as int; Redis 6+ takes fractional seconds.
+            moved = await self._redis.blmove(self._k("ready"), taken, wait, "RIGHT", "LEFT")  # type: ignore[arg-type]
+            if cancel_requested():
+                if isinstance(moved, bytes):
+                    await self._give_back(moved)
+                raise asyncio.CancelledError
+            if isinstance(moved, bytes):
+                item = self.decode(moved)
+                self._taken[item.key] = moved
                 return item
 
     async def _give_back(self, blob: bytes) -> None:
@@ -198,23 +240,20 @@ class RedisOutbox(Generic[T]):
             pipe.rpush(self._k("ready"), blob)
             await pipe.execute()
 
-    async def _maintain(self) -> float:
-        """Hand back a dead process's items, promote due retries; how long to block next."""
+    async def _reap_dead(self) -> None:
+        """Hand back a dead process's items (every ``alive_ttl``/2 s)."""
         loop = asyncio.get_running_loop()
         if loop.time() >= self._next_reap:
             self._next_reap = loop.time() + self._alive_ttl / 2
             moved = await self._reap(keys=[self._k("consumers"), self._k("ready")], args=[self._base])
             if moved:
                 log.warning("outbox %s: %d MT(s) of a dead process back in the queue", self._base, moved)
-        ready, delayed, wait_ms = await self._promote(keys=[self._k("delayed"), self._k("ready")])
-        self._seen = int(ready) + int(delayed) + len(self._taken)
-        return self._poll if wait_ms < 0 else min(self._poll, max(0.001, wait_ms / 1000))
 
     # ack and nack forget the taken copy only once Redis has answered: a caller may try again after an error.
     async def ack(self, item: T) -> None:
         blob = self._taken.get(item.key)
         if blob is not None:
-            await self._redis.lrem(self._k(f"taken:{self.consumer}"), 1, blob)  # type: ignore[arg-type]
+            await self._pipe.execute("LREM", self._k(f"taken:{self.consumer}"), 1, blob)
             del self._taken[item.key]
 
     async def nack(self, item: T, delay: float) -> None:
@@ -277,4 +316,5 @@ class RedisOutbox(Generic[T]):
                 pass
             await self._redis.delete(self._k(f"alive:{self.consumer}"))
             await self._redis.srem(self._k("consumers"), self.consumer)
+        await self._pipe.close()
         await self._redis.aclose()

@@ -9,6 +9,8 @@ must never be a duplicate. An MO is treated as a re-delivery only when
 content were seen within ``dedupe_ttl``; or (b) it matches, once, an MO we
 acknowledged just before a link was lost, since our deliver_sm_resp may
 never have reached the SMSC, which then delivers it again after the rebind.
+``meta["mo_id"]`` (the reference, else the content fingerprint) is the MO's
+identity for the durable inbox, which recognises redeliveries across a crash.
 """
 
 from __future__ import annotations
@@ -115,9 +117,11 @@ class MoIntake:
             return Accepted(ESME_RX_R_APPN, reason=str(exc))
         source = str(f.get("source_addr", ""))
         dest = str(f.get("destination_addr", ""))
-        if self._is_redelivery(pdu, source, dest, body):
+        fp = self._fingerprint(pdu, source, dest, body)
+        if self._is_redelivery(pdu, fp):
             return Accepted(ESME_ROK, duplicate=True)
-        ref = self._reference(pdu, source, dest, body)
+        umr = f.get("user_message_reference")
+        ref = None if umr is None else f"{umr}|{fp}"
         self.reassembler.expire()
         whole = self.reassembler.add(f"{source}>{dest}", info, text)
         if whole is None:
@@ -128,7 +132,8 @@ class MoIntake:
         msisdn = msisdn or "".join(c for c in source if c.isdigit()) or source
         inbound = Inbound(
             channel="sms", msisdn=msisdn, text=whole, session_key=msisdn, service_code=dest,
-            received_at=self.clock.now(), meta={"data_coding": dc, "smpp_source": source, "mo_ref": ref},
+            received_at=self.clock.now(),
+            meta={"data_coding": dc, "smpp_source": source, "mo_ref": ref, "mo_id": ref or fp},
         )
         return Accepted(ESME_ROK, inbound=inbound)
 
@@ -139,13 +144,7 @@ class MoIntake:
         sar = (f.get("sar_msg_ref_num"), f.get("sar_segment_seqnum"))
         return f"{source}>{dest}|{f.get('esm_class')}|{f.get('data_coding')}|{sar}|{digest}"
 
-    def _reference(self, pdu: Pdu, source: str, dest: str, body: bytes) -> str | None:
-        """The MO's identity for a redelivery check across processes (needs a reference)."""
-        umr = pdu.fields.get("user_message_reference")
-        return None if umr is None else f"{umr}|{self._fingerprint(pdu, source, dest, body)}"
-
-    def _is_redelivery(self, pdu: Pdu, source: str, dest: str, body: bytes) -> bool:
-        fp = self._fingerprint(pdu, source, dest, body)
+    def _is_redelivery(self, pdu: Pdu, fp: str) -> bool:
         umr = pdu.fields.get("user_message_reference")
         if umr is not None and self._refs.seen(f"{umr}|{fp}"):
             return True

@@ -59,6 +59,11 @@ class SmppOptions:
     #: when the store is shared; the rest are dropped (a flood, a loop between
     #: two robots). 0 means no limit.
     rate_limit: int = 0
+    #: MOs received and not yet answered (across processes with a durable inbox); past it the
+    #: SMSC is answered ESME_RTHROTTLED and keeps the message.
+    inbox_max: int = 10_000
+    #: An MO of the durable inbox left this long unanswered by a process (it died) is taken over.
+    claim_idle: float = 10.0
 
     def __post_init__(self) -> None:
         checks = {
@@ -71,6 +76,8 @@ class SmppOptions:
             "retry_backoff": 0 < self.retry_backoff <= self.retry_backoff_max,
             "dedupe_ttl": self.dedupe_ttl >= 0,
             "rate_limit": self.rate_limit >= 0,
+            "inbox_max": self.inbox_max >= 1,
+            "claim_idle": self.claim_idle > 0,
             "reassembly_timeout": self.reassembly_timeout > 0,
             "enquire_link": self.enquire_link > 0,
             "resp_timeout": self.resp_timeout > 0,
@@ -109,6 +116,8 @@ _FLAGS: dict[str, tuple[type, str, str]] = {
     "reassembly_timeout": (float, "SECONDS", "wait for missing parts of a long MO (default %(default)s)"),
     "country_code": (str, "CC", "prepended to national numbers, '' = none (default %(default)s)"),
     "rate_limit": (int, "N", "MOs per subscriber per minute answered, 0 = no limit (default %(default)s)"),
+    "inbox_max": (int, "N", "MOs waiting to be answered before the SMSC gets ESME_RTHROTTLED (default %(default)s)"),
+    "claim_idle": (float, "SECONDS", "take over MOs a stopped process left unanswered this long (default %(default)s)"),
 }
 
 

@@ -8,6 +8,12 @@
 //           {"cmd":"loop","n":N,"window":W,"text_hex":"5945","prefix":"86139"}
 //               send N MOs from distinct numbers, W unanswered at most; an MO is
 //               answered when a submit_sm to its number arrives; ends with loop_done.
+//           {"cmd":"burst","n":N,"ms":T,"text_hex":"5945","prefix":"86138","retry_ms":R}
+//               send N MOs from distinct numbers spread over T ms, as an SMSC keeps them: an MO
+//               refused with an error status is sent again after R ms, and one whose session
+//               closed before its deliver_sm_resp came is sent again once a receiver is bound.
+//               Events: mo_resp {number,status}, redeliver {number}.
+// MOs go round-robin to the bound receivers (several ESME processes share the traffic).
 // Environment: SMSC_CREDENTIALS='{"system_id":"password"}', SMSC_QUIET=1 (no per-message events).
 'use strict';
 const smpp = require('smpp');
@@ -20,6 +26,8 @@ const sessions = new Set();
 let nextId = 1;
 let throttle = 0;
 let loop = null;
+let burst = null;
+let turn = 0;
 
 function emit(obj) { process.stdout.write(JSON.stringify(obj) + '\n'); }
 
@@ -29,8 +37,15 @@ defs.filters.message.decode = function (value) { return value; };
 
 function toHex(v) { return Buffer.isBuffer(v) ? v.toString('hex') : null; }
 
+function receiver() {
+  const bound = [...sessions].filter((s) => (s.bound === 'bind_transceiver' || s.bound === 'bind_receiver')
+    && s.socket.writable);
+  turn += 1;
+  return bound.length ? bound[turn % bound.length] : null;
+}
+
 function deliver(fields, cb) {
-  const target = [...sessions].find((s) => s.bound === 'bind_transceiver' || s.bound === 'bind_receiver');
+  const target = receiver();
   if (!target) { emit({ event: 'error', error: 'no receiver bound' }); return; }
   const f = Object.assign({}, fields);
   if (f.short_message_hex !== undefined) {
@@ -64,21 +79,79 @@ function loopAnswered(dest) {
   }
 }
 
+function burstSend(number) {
+  const target = receiver();
+  if (!target) { burst.waiting.push(number); return; }
+  burst.inflight.set(number, target);
+  const fields = { source_addr_ton: 1, source_addr_npi: 1, source_addr: number, destination_addr: burst.dest,
+    data_coding: 0, short_message: Buffer.from(burst.text_hex, 'hex') };
+  target.deliver_sm(fields, (resp) => {
+    if (burst.inflight.get(number) !== target) return;
+    burst.inflight.delete(number);
+    emit({ event: 'mo_resp', number, status: resp.command_status });
+    if (resp.command_status !== 0) setTimeout(() => burstRedeliver(number), burst.retry_ms);
+  });
+}
+
+function burstRedeliver(number) {
+  emit({ event: 'redeliver', number });
+  burstSend(number);
+}
+
+function burstSessionLost(session) {
+  if (!burst) return;
+  for (const [number, s] of [...burst.inflight]) {
+    if (s !== session) continue;
+    burst.inflight.delete(number);
+    burstRedeliver(number);
+  }
+}
+
+function burstBound() {
+  if (!burst) return;
+  const waiting = burst.waiting.splice(0);
+  waiting.forEach((number) => burstSend(number));
+}
+
+function startBurst(cmd) {
+  burst = { dest: cmd.dest || '10086', text_hex: cmd.text_hex, retry_ms: cmd.retry_ms || 200,
+    inflight: new Map(), waiting: [] };
+  const prefix = cmd.prefix || '86138';
+  let sent = 0;
+  const started = Date.now();
+  const tick = () => {
+    const due = Math.min(cmd.n, Math.ceil(((Date.now() - started + 1) / cmd.ms) * cmd.n));
+    while (sent < due) {
+      burstSend(prefix + String(sent).padStart(8, '0'));
+      sent += 1;
+    }
+    if (sent < cmd.n) setTimeout(tick, 5);
+    else emit({ event: 'burst_sent', n: cmd.n, ms: Date.now() - started });
+  };
+  tick();
+}
+
 const server = smpp.createServer((session) => {
   sessions.add(session);
   session.socket.setNoDelay(true);
-  session.on('close', () => sessions.delete(session));
+  session.on('close', () => { sessions.delete(session); burstSessionLost(session); });
   session.on('error', (e) => emit({ event: 'session_error', error: String(e) }));
   const bind = (pdu) => {
     const ok = credentials[pdu.system_id] !== undefined && credentials[pdu.system_id] === pdu.password;
     session.send(pdu.response({ command_status: ok ? 0 : smpp.ESME_RBINDFAIL, system_id: 'NPMSMSC' }));
     if (ok) session.bound = pdu.command;
     emit({ event: 'bind', command: pdu.command, system_id: pdu.system_id, ok });
+    if (ok && pdu.command !== 'bind_transmitter') burstBound();
   };
   session.on('bind_transceiver', bind);
   session.on('bind_transmitter', bind);
   session.on('bind_receiver', bind);
-  session.on('unbind', (pdu) => { session.send(pdu.response()); emit({ event: 'unbind' }); session.close(); });
+  session.on('unbind', (pdu) => {
+    session.bound = null;
+    session.send(pdu.response());
+    emit({ event: 'unbind' });
+    session.close();
+  });
   session.on('enquire_link', (pdu) => session.send(pdu.response()));
   session.on('generic_nack', (pdu) => emit({ event: 'generic_nack', status: pdu.command_status }));
   session.on('submit_sm', (pdu) => {
@@ -121,5 +194,7 @@ readline.createInterface({ input: process.stdin }).on('line', (line) => {
     loop = { n: cmd.n, window: cmd.window, text_hex: cmd.text_hex, prefix: cmd.prefix || '86139',
       dest: cmd.dest || '10086', sent: 0, done: 0, open: new Set(), started: Date.now() };
     loopNext();
+  } else if (cmd.cmd === 'burst') {
+    startBurst(cmd);
   }
 }).on('close', () => process.exit(0));

@@ -1,0 +1,94 @@
+"""The durable MO inbox on a real Redis: store, recognise redeliveries, refuse when full, answer once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+
+from engine.store.redis_inbox import Added, RedisInbox
+from engine.store.redis_outbox import RedisOutbox
+from gateways.sms.outbox import MtItem
+
+Opener = Callable[..., RedisInbox]
+
+
+@pytest.fixture
+async def inbox(redis_url: str, key_prefix: str) -> AsyncIterator[Opener]:
+    opened: list[tuple[RedisInbox, RedisOutbox[MtItem]]] = []
+
+    def open_inbox(**kw: object) -> RedisInbox:
+        outbox = RedisOutbox(redis_url, MtItem, prefix=key_prefix)
+        box = RedisInbox(redis_url, outbox, **kw)  # type: ignore[arg-type]
+        opened.append((box, outbox))
+        return box
+
+    yield open_inbox
+    for box, outbox in opened:
+        await box.close()
+        await outbox.close()
+
+
+async def idle_past_claim() -> None:
+    """Idle time is the Redis server's own clock, which a test cannot advance: wait it out (0.08 s)."""
+    await asyncio.sleep(0.08)
+
+
+def mt(n: int) -> MtItem:
+    return MtItem(f"m{n}", 1, 1, "8613800138000", b"answer", 0, 0)
+
+
+async def test_keys_share_one_hash_tag(inbox: Opener) -> None:
+    box = inbox()
+    tag = box.outbox.tag
+    assert box.stream.startswith(tag) and box.mark_key("x").startswith(tag)
+    assert box.outbox.ready_key.startswith(tag) and tag.endswith("{sms}")
+
+
+async def test_a_redelivery_is_recognised_until_unmarked(inbox: Opener) -> None:
+    box = inbox()
+    assert await box.add("a", b"1") is Added.STORED
+    assert await box.add("a", b"1") is Added.DUPLICATE
+    box.unmark(["a"])
+    assert await box.add("a", b"1") is Added.STORED  # the same text sent again later: a new MO
+    assert await box.size() == 2
+
+
+async def test_past_the_bound_nothing_is_stored(inbox: Opener) -> None:
+    box = inbox(max_len=2)
+    assert [await box.add(k, b"x") for k in "abc"] == [Added.STORED, Added.STORED, Added.FULL]
+    assert await box.size() == 2
+    assert await box.add("c", b"x") is Added.FULL  # a refused MO left no mark: it is stored once room is made
+    [(entry, _)] = await box.read(1, 0.1)
+    assert await box.complete(entry, [])
+    assert await box.add("c", b"x") is Added.STORED
+
+
+async def test_completion_queues_the_answer_and_removes_the_mo_in_one_step(inbox: Opener) -> None:
+    box = inbox()
+    await box.add("a", b"mo")
+    [(entry, blob)] = await box.read(10, 0.1)
+    assert blob == b"mo"
+    assert await box.complete(entry, [box.outbox.encode(mt(1))])
+    assert await box.size() == 0 and await box.outbox.next() == mt(1)
+
+
+async def test_a_dead_readers_mo_is_claimed_and_answered_once(inbox: Opener) -> None:
+    dead, live = inbox(claim_idle=0.05), inbox(claim_idle=0.05)
+    await dead.add("a", b"mo")
+    [(entry, _)] = await dead.read(10, 0.1)  # then the process dies
+    await idle_past_claim()
+    assert await live.claim() == [(entry, b"mo")]
+    assert await live.complete(entry, [live.outbox.encode(mt(1))])
+    assert not await dead.complete(entry, [dead.outbox.encode(mt(2))])  # a late second answer is dropped
+    assert await live.outbox.size() == 1
+
+
+async def test_a_reader_keeps_what_it_is_working_on(inbox: Opener) -> None:
+    slow, other = inbox(claim_idle=0.05), inbox(claim_idle=0.05)
+    await slow.add("a", b"mo")
+    [(entry, _)] = await slow.read(10, 0.1)
+    await idle_past_claim()
+    await slow.keep([entry])
+    assert await other.claim() == []
