@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl
 
-from aiohttp import web
+from aiohttp import hdrs, web
 
 from gateways.ussd.dialects.base import RequestError
 
@@ -21,11 +21,11 @@ def check_content_type(request: web.Request, expected: str, *, allow_missing: bo
     """Refuse a body we would have to guess about (415 names what we expected)."""
     ctype = request.content_type
     # aiohttp reports a missing header as application/octet-stream.
-    missing = "Content-Type" not in request.headers
+    missing = hdrs.CONTENT_TYPE not in request.headers
     if not (ctype == expected or (allow_missing and missing)):
         raise RequestError(f"Content-Type must be {expected}, got {ctype!r}", status=415)
-    charset = (request.charset or "utf-8").lower()
-    if charset not in ("utf-8", "utf8", "us-ascii", "ascii"):
+    charset = request.charset
+    if charset is not None and charset.lower() not in ("utf-8", "utf8", "us-ascii", "ascii"):
         raise RequestError(f"charset must be utf-8, got {charset!r}", status=415)
 
 
@@ -38,7 +38,7 @@ async def read_text(request: web.Request) -> str:
             f"request body larger than {request.client_max_size} bytes", status=413
         ) from None
     try:
-        return body.decode("utf-8")
+        return body.decode()  # UTF-8, the default
     except UnicodeDecodeError:
         raise RequestError("request body is not valid UTF-8") from None
 
@@ -48,9 +48,8 @@ async def read_form(request: web.Request) -> dict[str, str]:
     check_content_type(request, FORM, allow_missing=True)
     text = await read_text(request)
     try:
-        pairs = parse_qsl(
-            text, keep_blank_values=True, encoding="utf-8", errors="strict", max_num_fields=MAX_FORM_FIELDS
-        )
+        # Percent-escapes decode as UTF-8 (parse_qsl's default), strictly (not its default).
+        pairs = parse_qsl(text, keep_blank_values=True, errors="strict", max_num_fields=MAX_FORM_FIELDS)
     except UnicodeDecodeError:
         raise RequestError("form field is not valid UTF-8 after percent-decoding") from None
     except ValueError:
