@@ -180,6 +180,7 @@ async def test_json_kinds() -> None:
 @pytest.mark.parametrize(("body", "message"), [
     (JS_BASE, "field 'type' must be one of begin, continue, abort"),
     (JS_BASE | {"type": 1}, "field 'type' must be one of begin, continue, abort"),
+    (JS_BASE | {"type": ["begin"]}, "field 'type' must be one of begin, continue, abort"),
     (JS_BASE | {"type": "Begin"}, "field 'type' must be one of begin, continue, abort"),
     ({"msisdn": PHONE, "type": "begin"}, "missing field 'session_id'"),
     ({"session_id": "s1", "msisdn": PHONE, "type": "begin"}, "missing field 'service_code'"),
@@ -252,6 +253,10 @@ async def test_form_body_errors() -> None:
     assert error_of(await parse(at_, b"text=%FF", FORM)) == (
         400, "form field is not valid UTF-8 after percent-decoding")
     assert error_of(await parse(at_, b"text=1&text=2", FORM)) == (400, "field 'text' given more than once")
+    assert error_of(await parse(at_, b"text=&text=", FORM)) == (400, "field 'text' given more than once")
+    # A blank field is present, not missing.
+    assert error_of(await parse(at_, form(**AT_BASE | {"sessionId": ""}), FORM)) == (
+        400, "field 'sessionId' must not be empty")
     assert error_of(await parse(at_, form(**AT_BASE), FORM, max_size=10)) == (
         413, "request body larger than 10 bytes")
 
