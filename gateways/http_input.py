@@ -42,8 +42,8 @@ def check_content_type(request: web.Request, expected: str, *, allow_missing: bo
     missing = "Content-Type" not in request.headers
     if not (ctype == expected or (allow_missing and missing)):
         raise RequestError(f"Content-Type must be {expected}, got {ctype!r}", status=415)
-    charset = (request.charset or "utf-8").lower()
-    if charset not in ("utf-8", "utf8", "us-ascii", "ascii"):
+    charset = request.charset  # reported as the client sent it
+    if charset is not None and charset.lower() not in ("utf-8", "utf8", "us-ascii", "ascii"):
         raise RequestError(f"charset must be utf-8, got {charset!r}", status=415)
 
 

@@ -127,7 +127,8 @@ class AgiConnection:
             raise AgiProtocolError(f"no reply within {timeout:g} s") from exc
         if not raw:
             raise AgiHangup("connection closed")
-        return raw.decode("utf-8", "replace").rstrip("\r\n")
+        # Trailing blanks go with the line ending: nothing in AGI makes them significant.
+        return raw.decode(errors="replace").rstrip()
 
     async def read_environment(self, timeout: float = 10.0) -> dict[str, str]:
         """``agi_key: value`` lines up to the blank line."""
@@ -199,7 +200,7 @@ class AgiConnection:
         """Collect ``520-`` … ``520 End of proper usage.`` into one result."""
         lines = [first.text]
         for _ in range(MAX_ENV_LINES):
-            line = (await self._next_line()).rstrip()
+            line = await self._next_line()
             if line.strip() == "HANGUP":
                 self.hangup_seen = True
                 continue

@@ -41,6 +41,12 @@ _GSM7_TRANSLATE = {ord(ch): chr(i) for i, ch in enumerate(GSM7_TABLE) if i != ES
 }
 _DEC_EXT = {code: ch for ch, code in GSM7_EXT_TABLE.items()}
 _GSM7_DECODE = dict(enumerate(GSM7_TABLE))
+#: Python codec names, kept out of the functions: codec lookup ignores case,
+#: so a mutant spelling them in capitals would be an equivalent mutant.
+_OCTETS = "latin-1"  # one code point per octet, both ways
+_UCS2 = "utf-16-be"
+#: SMPP data_coding values with one fixed alphabet (SMPP 3.4 §5.2.19).
+_ALPHABETS = {0x00: "gsm7", 0x01: "ascii", 0x03: _OCTETS, 0x08: "ucs2"}
 
 #: Units (septets / UTF-16 code units) per message: single, with 8-bit-ref
 #: UDH (also SAR, which costs the same at the handset), with 16-bit-ref UDH.
@@ -80,9 +86,9 @@ class ConcatInfo:
 def _encode_whole(text: str) -> tuple[str, bytes]:
     """(encoding, body) for ``text`` in one piece: GSM-7 when possible, else UCS2."""
     if _GSM7_CHARS.issuperset(text):
-        return "gsm7", text.translate(_GSM7_TRANSLATE).encode("latin-1")
+        return "gsm7", text.translate(_GSM7_TRANSLATE).encode(_OCTETS)
     # A lone surrogate (not a character) becomes "?" rather than an exception.
-    return "ucs2", text.encode("utf-16-be", errors="replace")
+    return "ucs2", text.encode(_UCS2, errors="replace")
 
 
 def _cut(body: bytes, enc: str, limit: int) -> list[bytes]:
@@ -171,7 +177,7 @@ def _decode_gsm7(data: bytes) -> str:
         at = next(i for i, b in enumerate(data) if b > 0x7F)
         raise CodecError(f"octet 0x{data[at]:02x} at {at} is not a GSM-7 septet")
     if ESC not in data:
-        return data.decode("ascii").translate(_GSM7_DECODE)
+        return data.decode(_OCTETS).translate(_GSM7_DECODE)
     out: list[str] = []
     i = 0
     while i < len(data):
@@ -197,19 +203,19 @@ def _decode_as(data: bytes, codec: str) -> str:
 
 def _alphabet(dc: int) -> str:
     """Map an SMPP data_coding to an alphabet name, or raise for binary/unknown."""
-    fixed = {0x00: "gsm7", 0x01: "ascii", 0x03: "latin-1", 0x08: "ucs2"}
-    if dc in fixed:
-        return fixed[dc]
+    if dc in _ALPHABETS:
+        return _ALPHABETS[dc]
     if dc in (0x02, 0x04):
         raise CodecError(f"data_coding {dc} is 8-bit binary data, not text")
-    # GSM 03.38 DCS groups a handset may use (e.g. flash SMS = class 0).
-    if 0x10 <= dc <= 0x1F or 0x40 <= dc <= 0x4F:
+    # GSM 03.38 DCS groups (the high nibble) a handset may use (e.g. flash SMS = class 0).
+    group = dc >> 4
+    if group in (0x1, 0x4):
         alpha = (dc >> 2) & 0x03
         if alpha == 0:
             return "gsm7"
         if alpha == 2:
             return "ucs2"
-    elif 0xF0 <= dc <= 0xFF and not dc & 0x04:
+    elif group == 0xF and not dc & 0x04:
         return "gsm7"
     raise CodecError(f"data_coding 0x{dc:02x} is not a supported text coding")
 
@@ -228,7 +234,7 @@ def decode_text(data: bytes, data_coding: int) -> str:
     if alpha == "ucs2":
         if len(data) % 2:
             raise CodecError(f"UCS2 text of odd length {len(data)}")
-        return _decode_as(data, "utf-16-be")
+        return _decode_as(data, _UCS2)
     return _decode_as(data, alpha)
 
 
@@ -261,12 +267,12 @@ def _concat_ie(iei: int, data: bytes) -> ConcatInfo:
     want = 3 if iei == 0x00 else 4
     if len(data) != want:
         raise CodecError(f"concatenation element 0x{iei:02x} has length {len(data)}, not {want}")
-    ref = data[0] if iei == 0x00 else int.from_bytes(data[:2], "big")
+    ref = data[0] if iei == 0x00 else int.from_bytes(data[:2])  # big-endian, the default
     return _checked(ref, data[-2], data[-1])
 
 
 def _checked(ref: int, total: int, seq: int) -> ConcatInfo:
-    if total == 0 or not 1 <= seq <= total:
+    if not 1 <= seq <= total:
         raise CodecError(f"concatenation part {seq} of {total} is impossible")
     return ConcatInfo(ref, total, seq)
 
@@ -276,13 +282,13 @@ _SAR = ("sar_msg_ref_num", "sar_total_segments", "sar_segment_seqnum")
 
 def concat_from_sar(tlvs: Mapping[str, object]) -> ConcatInfo | None:
     """ConcatInfo from the three SAR TLVs (ints or big-endian bytes), or None."""
-    present = [tlvs.get(name) for name in _SAR]
-    if all(v is None for v in present):
+    if all(tlvs.get(name) is None for name in _SAR):
         return None
     values: list[int] = []
-    for name, v in zip(_SAR, present, strict=True):
+    for name in _SAR:
+        v = tlvs.get(name)
         if isinstance(v, bytes):
-            values.append(int.from_bytes(v, "big"))
+            values.append(int.from_bytes(v))  # big-endian, the default
         elif isinstance(v, int):
             values.append(v)
         else:

@@ -37,16 +37,25 @@ class AfricasTalking:
     async def parse(self, request: web.Request, country_code: str) -> UssdRequest | RequestError:
         try:
             form = await read_form(request)
-            if form.get("phoneNumber", "").startswith(" "):
-                # An unencoded '+' (curl -d phoneNumber=+86…) arrives as a space.
-                form["phoneNumber"] = "+" + form["phoneNumber"].lstrip()
+            phone = form.get("phoneNumber")
+            if phone is not None and phone.startswith(" "):
+                # An unencoded '+' (curl -d phoneNumber=+86…) arrives as a space
+                # (which normalising drops with the other blanks).
+                form["phoneNumber"] = "+" + phone
             session_id = session_id_field(form, "sessionId")
             msisdn = msisdn_field(form, "phoneNumber", country_code)
-            meta = {"network_code": text_field(form, "networkCode", required=False, max_len=16)}
+            network_code = text_field(
+                form, "networkCode", max_len=16,
+                required=False,  # pragma: no mutate: required=None is as falsy as False
+            )
+            meta = {"network_code": network_code}
             if "status" in form:
                 return self._notification(form, session_id, msisdn, meta)
             service_code = service_code_field(form, "serviceCode")
-            text = text_field(form, "text", required=False, max_len=MAX_CUMULATIVE)
+            text = text_field(
+                form, "text", max_len=MAX_CUMULATIVE,
+                required=False,  # pragma: no mutate: required=None is as falsy as False
+            )
         except RequestError as exc:
             return exc
         return UssdRequest(
@@ -67,7 +76,7 @@ class AfricasTalking:
         status = form["status"]
         if status not in _STATUSES:
             raise RequestError(f"field 'status' must be one of {', '.join(_STATUSES)}")
-        code = form.get("serviceCode", "")
+        code = form.get("serviceCode")
         return UssdRequest(
             dialect=self.name,
             session_id=session_id,
@@ -79,12 +88,11 @@ class AfricasTalking:
 
     def render(self, answer: UssdAnswer) -> web.Response:
         prefix = "CON " if answer.more else "END "
-        return web.Response(text=prefix + answer.text, content_type="text/plain", charset="utf-8")
+        # aiohttp's default for a text body is what AT expects: text/plain; charset=utf-8.
+        return web.Response(text=prefix + answer.text)
 
     def render_ack(self, session_id: str) -> web.Response:
-        return web.Response(text="OK", content_type="text/plain", charset="utf-8")
+        return web.Response(text="OK")
 
     def render_error(self, error: RequestError) -> web.Response:
-        return web.Response(
-            status=error.status, text=error.message, content_type="text/plain", charset="utf-8"
-        )
+        return web.Response(status=error.status, text=error.message)

@@ -23,6 +23,7 @@ from aiohttp import web
 from gateways.http_input import RequestError, check_content_type, read_text
 from gateways.ussd.dialects.base import (
     MAX_INPUT,
+    MAX_SERVICE_CODE,
     MAX_SESSION_ID,
     RequestKind,
     UssdAnswer,
@@ -54,7 +55,7 @@ class GenericJson:
                 raise RequestError("field 'type' must be one of begin, continue, abort")
             session_id = session_id_field(data, "session_id")
             msisdn = msisdn_field(data, "msisdn", country_code)
-            code = text_field(data, "service_code", required=kind == "begin", max_len=32)
+            code = text_field(data, "service_code", required=kind == "begin", max_len=MAX_SERVICE_CODE)
             service_code = service_code_field(data, "service_code") if code else ""
             text = text_field(data, "input", required=kind == "input", max_len=MAX_INPUT)
             request_id = data.get("request_id")
@@ -88,7 +89,10 @@ class GenericJson:
 
 def _dumps(obj: Any) -> str:
     """Chinese stays readable on the wire (and shorter) instead of \\uXXXX escapes."""
-    return json.dumps(obj, ensure_ascii=False)
+    return json.dumps(
+        obj,
+        ensure_ascii=False,  # pragma: no mutate: ensure_ascii=None is as falsy as False
+    )
 
 
 def _load_object(text: str) -> dict[str, Any]:
