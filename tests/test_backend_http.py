@@ -7,7 +7,7 @@ import json
 import logging
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest
@@ -93,6 +93,7 @@ async def test_wire_format(scripted: Any) -> None:
         "channel": "ivr",
         "session_id": "call-7",
         "locale": "en",
+        "auth": "none",
         "params": {},
         "idempotency_key": None,
     }
@@ -197,9 +198,11 @@ async def test_secrets_never_logged(caplog: pytest.LogCaptureFixture) -> None:
         ctx = CallContext("8613800138000", "ussd", "s-9")
         await backend.call("verify_password", {"password": "123456"}, ctx)
         with pytest.raises(BusinessError):
-            await backend.call("change_password", {"old_password": "918273", "new_password": "802413"}, ctx)
+            await backend.call("verify_password", {"password": "918273"}, ctx)
+        await backend.call("change_password", {"new_password": "802413"}, replace(ctx, auth="password"))
         code = (await backend.call("request_reset_code", {}, ctx))["code"]
-        await backend.call("reset_password", {"code": code, "new_password": "735194"}, ctx)
+        await backend.call("verify_reset_code", {"code": code}, ctx)
+        await backend.call("reset_password", {"new_password": "735194"}, ctx)
         await backend.close()
     await demo.close()
     assert "backend verify_password attempt 1: ok" in caplog.text

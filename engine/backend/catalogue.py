@@ -22,24 +22,30 @@ _OPS = (
     # Subscribing twice is harmless (the second says ``already``), so a retry is safe.
     OperationInfo("subscribe", params=("code",), paid=True),
     OperationInfo("unsubscribe", params=("code",)),
-    OperationInfo("topup", params=("amount", "idempotency_key"), paid=True, idempotent=False),
+    # Moves money from the linked bank card: only after the service password.
+    OperationInfo("topup", params=("amount", "idempotency_key"), paid=True, idempotent=False, auth="password"),
     OperationInfo("points"),
-    OperationInfo("redeem_points", params=("item",), idempotent=False),
-    OperationInfo("verify_password", params=("password",), secret_params=("password",)),
+    OperationInfo("redeem_points", params=("item",), idempotent=False, auth="password"),
+    OperationInfo("verify_password", params=("password",), secret_params=("password",), grants="password"),
+    # The old password is proved by ``verify_password`` earlier in the same session (the engine
+    # passes the level in CallContext.auth): asking it again here would mean keeping it in the
+    # session between two turns, which is what a stolen Redis dump must never show.
     OperationInfo(
-        "change_password",
-        params=("old_password", "new_password"),
-        idempotent=False,
-        secret_params=("old_password", "new_password"),
+        "change_password", params=("new_password",), idempotent=False, secret_params=("new_password",),
+        auth="password",
     ),
     # A retry issues a fresh code that supersedes the first: the engine sends whichever it got.
-    OperationInfo("request_reset_code", secret_results=("code",)),
+    # Three per number per hour: each is an SMS to a number the requester may not own.
+    OperationInfo("request_reset_code", secret_results=("code",), per_hour=3),
+    # Checked in the turn it is typed; the backend remembers that it was (the session does not).
+    OperationInfo("verify_reset_code", params=("code",), idempotent=False, secret_params=("code",)),
     OperationInfo(
-        "reset_password",
-        params=("code", "new_password"),
-        idempotent=False,
-        secret_params=("code", "new_password"),
+        "reset_password", params=("new_password",), idempotent=False, secret_params=("new_password",),
     ),
+    # The second factor for sensitive operations ("二次短信密码确认"): a code by SMS after the password.
+    OperationInfo("request_otp", secret_results=("code",), auth="password", per_hour=3),
+    OperationInfo("verify_otp", params=("code",), idempotent=False, secret_params=("code",), auth="password",
+                  grants="password+otp"),
     OperationInfo("set_language", params=("locale",)),
     OperationInfo("complaint", params=("category", "text"), idempotent=False),
 )

@@ -19,6 +19,7 @@ import aiohttp
 
 from engine.backend.keys import idempotency_key
 from engine.ports.backend import (
+    AUTH_LEVELS,
     BackendFailure,
     BackendTimeout,
     BackendUnavailable,
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 OperationsSpec = Iterable[OperationInfo] | Mapping[str, Mapping[str, Any]]
 _TUPLE_FIELDS = ("params", "secret_params", "secret_results")
 _BOOL_FIELDS = ("paid", "idempotent")
+_AUTH_FIELDS = ("auth", "grants")
 
 
 def parse_operations(spec: OperationsSpec) -> dict[str, OperationInfo]:
@@ -40,7 +42,7 @@ def parse_operations(spec: OperationsSpec) -> dict[str, OperationInfo]:
         return {op.name: op for op in spec}
     ops: dict[str, OperationInfo] = {}
     for name, fields in spec.items():
-        unknown = set(fields) - {*_TUPLE_FIELDS, *_BOOL_FIELDS}
+        unknown = set(fields) - {*_TUPLE_FIELDS, *_BOOL_FIELDS, *_AUTH_FIELDS, "per_hour"}
         if unknown:
             raise ValueError(f"operations.{name}: unknown key {sorted(unknown)[0]!r}")
         kwargs: dict[str, Any] = {}
@@ -53,6 +55,16 @@ def parse_operations(spec: OperationsSpec) -> dict[str, OperationInfo]:
             if key in fields and not isinstance(fields[key], bool):
                 raise ValueError(f"operations.{name}.{key}: expected true or false, got {fields[key]!r}")
             kwargs[key] = fields.get(key, key == "idempotent")
+        for key in _AUTH_FIELDS:
+            if key in fields:
+                if fields[key] not in AUTH_LEVELS:
+                    raise ValueError(f"operations.{name}.{key}: expected one of {', '.join(AUTH_LEVELS)}, "
+                                     f"got {fields[key]!r}")
+                kwargs[key] = fields[key]
+        per_hour = fields.get("per_hour", 0)
+        if not isinstance(per_hour, int) or isinstance(per_hour, bool) or per_hour < 0:
+            raise ValueError(f"operations.{name}.per_hour: expected a whole number >= 0, got {per_hour!r}")
+        kwargs["per_hour"] = per_hour
         ops[name] = OperationInfo(name, **kwargs)
     return ops
 
@@ -91,6 +103,8 @@ class HttpBackend:
             "channel": ctx.channel,
             "session_id": ctx.session_id,
             "locale": ctx.locale,
+            # The level the engine checked (see OperationInfo.auth): the backend may insist on it too.
+            "auth": ctx.auth,
             "params": dict(params),
             "idempotency_key": None if info.idempotent else idempotency_key(operation, params, ctx),
         }

@@ -21,5 +21,5 @@ def check_paths(lang: Language, paths: Sequence[str], operations: Mapping[str, O
     known = defined_vars(registry)
     out: list[Diagnostic] = []
     for flow in registry.current.values():
-        out += lint_flow(flow, operations, known)
+        out += lint_flow(flow, operations, known, registry.current)
     return sorted(out, key=lambda d: (d.file, d.line, d.col))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from engine.flow.diagnostics import Diagnostic, Path
+from engine.flow.lint_auth import unauthenticated
 from engine.flow.model import CompiledFlow, warning
 from engine.flow.registry import FlowRegistry
 from engine.flow.spec import Text, TextSpec
@@ -41,7 +42,8 @@ def _reach(flow: CompiledFlow, starts: list[str], skip: frozenset[str] = frozens
 
 
 def lint_flow(flow: CompiledFlow, operations: Mapping[str, OperationInfo] | None = None,
-              known_vars: set[str] | None = None) -> list[Diagnostic]:
+              known_vars: set[str] | None = None, flows: Mapping[str, CompiledFlow] | None = None
+              ) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     reachable = _reach(flow, _starts(flow))
     for name in flow.nodes:
@@ -57,6 +59,7 @@ def lint_flow(flow: CompiledFlow, operations: Mapping[str, OperationInfo] | None
                                    f"unknown backend operation '{op}'; the backend offers: "
                                    f"{', '.join(sorted(operations))}"))
         out += _unguarded_paid(flow, operations)
+        out += unauthenticated(flow, _starts(flow), operations, flows or {flow.id: flow})
     if known_vars is not None:
         out += _unknown_vars(flow, known_vars)
     out += _translations(flow)

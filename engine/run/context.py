@@ -14,13 +14,14 @@ from typing import Any
 
 from engine.flow.model import CompiledFlow
 from engine.flow.registry import FlowRegistry
+from engine.limits import MemoryRateLimiter, RateLimiter
 from engine.ports.backend import Backend, BackendFailure, BackendTimeout, BackendUnavailable, CallContext, OperationInfo
 from engine.ports.events import EngineEvent, Observer
 
 
 class TurnContext:
     def __init__(self, registry: FlowRegistry, backend: Backend, call_timeout: float,
-                 observers: list[Observer], log: logging.Logger) -> None:
+                 observers: list[Observer], log: logging.Logger, limits: RateLimiter | None = None) -> None:
         self.registry = registry
         self.backend = backend
         self.call_timeout = call_timeout
@@ -29,6 +30,8 @@ class TurnContext:
         self.log = log
         #: Subscribers whose language a ``set: {locale: ...}`` just changed (the profile cache drops them).
         self.locale_changed: set[str] = set()
+        #: Per-number counters: operations with ``per_hour`` and failed checks per source.
+        self.limits: RateLimiter = limits if limits is not None else MemoryRateLimiter()
 
     def flow(self, flow_id: str, version: int) -> CompiledFlow | None:
         return self.registry.get(flow_id, version)

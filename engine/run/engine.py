@@ -14,6 +14,7 @@ from engine.flow.channels import PROFILES
 from engine.flow.model import CompiledFlow
 from engine.flow.registry import FlowRegistry
 from engine.flow.spec import normalize_command
+from engine.limits import MemoryRateLimiter, RateLimiter
 from engine.ports.backend import Backend
 from engine.ports.events import EngineEvent, Observer
 from engine.ports.sessions import SessionBusy, SessionStore, StaleSession, StoreUnavailable
@@ -40,6 +41,7 @@ class Engine:
         ttl: Mapping[str, float] | None = None,
         call_timeout: float = 2.0,
         locale_lookup: LocaleLookup | None = None,
+        limits: RateLimiter | None = None,
     ) -> None:
         self.registry = registry
         self.router = Router(registry)
@@ -49,7 +51,8 @@ class Engine:
         self.ttl = {ch: p.session_ttl for ch, p in PROFILES.items()} | dict(ttl or {})
         self.observers: list[Observer] = []
         self.log = logging.getLogger("menuflow.engine")
-        self.world = TurnContext(registry, backend, call_timeout, self.observers, self.log)
+        self.world = TurnContext(registry, backend, call_timeout, self.observers, self.log,
+                                 limits or MemoryRateLimiter(self.clock))
         self._locale_lookup = locale_lookup
         self._locales: dict[str, str] = {}
 
@@ -174,6 +177,7 @@ class Engine:
         if replaces is not None:  # a keyword restarts the conversation: the store expects its revision
             session.rev = replaces.rev
         turn = Turn(self.world, session, flow, now)
+        turn.source = inbound.source
         if prefix:
             turn.say(prefix)
         if self.observers:
@@ -196,6 +200,7 @@ class Engine:
             route = self.router.default(inbound.channel) or Route(next(iter(self.registry.current)), None)
             return await self._start(inbound, route, now)
         turn = Turn(self.world, session, flow, now)
+        turn.source = inbound.source
         node = turn.node
         if self.observers:
             self.emit(EngineEvent("input", session.key, session.channel, session.flow, session.version,
