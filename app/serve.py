@@ -26,19 +26,21 @@ from app.metrics import EngineMetrics
 from engine.clock import SystemClock
 from engine.flow.diagnostics import FlowError
 from engine.flow.registry import flow_files
+from engine.limits import RateLimiter, open_rate_limiter
 from engine.run.build import build_engine
 from engine.run.engine import Engine
 from engine.shared_state import SharedState, open_shared_state
 from engine.store.loader import is_redis_url, open_store
 from engine.store.memory import MemoryStore
 from engine.store.redis_outbox import RedisOutbox
-from engine.types import Inbound, Reply
+from engine.types import Handler, Inbound, Reply
 from gateways.http_app import create_http_app
 from gateways.http_input import is_loopback, token_guard
 from gateways.ivr.fastagi import AgiServer, start_agi
 from gateways.ivr.options import ivr_options_from_args, parse_agi_address
 from gateways.ivr.twiml import add_twiml_routes
 from gateways.ivr.vxml import add_vxml_routes
+from gateways.ratelimit import limits_from_args, rate_limited
 from gateways.sms.metrics import SmsCollector
 from gateways.sms.options import SmppOptions, smpp_options_from_args
 from gateways.sms.outbox import MtItem
@@ -62,6 +64,9 @@ DEMO_AGI = ("127.0.0.1", 4573)
 @dataclass
 class Running:
     engine: Engine
+    #: The engine's handler behind the per-number channel limits (gateways.ratelimit).
+    gate: Handler
+    limiter: RateLimiter
     runners: list[web.AppRunner] = field(default_factory=list)
     agi: AgiServer | None = None
     #: The first SMPP bind (USSD on the same bind uses it); ``binds`` holds all of them.
@@ -96,7 +101,7 @@ class Server:
     async def handle(self, inbound: Inbound) -> list[Reply]:
         run = self.running
         assert run is not None
-        replies = await run.engine.handle(inbound)
+        replies = await run.gate(inbound)
         for extra in replies[1:]:
             try:
                 await self.push(extra)
@@ -149,11 +154,14 @@ class Server:
         args = self.args
         clock = SystemClock()
         store = open_store(args.store, clock)
+        limiter = open_rate_limiter(args.store, clock)
         # the USSD gateway and the engine forget a dialog together
         ttl = {"ussd": args.ussd_session_timeout, "sms": args.sms_session_timeout}
-        engine = build_engine(args.flows, args.backend, store, clock, call_timeout=args.backend_timeout, ttl=ttl)
+        engine = build_engine(args.flows, args.backend, store, clock, call_timeout=args.backend_timeout, ttl=ttl,
+                              limits=limiter)
         engine.observers.append(EngineMetrics(self.metrics))
-        run = self.running = Running(engine)
+        gate = rate_limited(engine.handle, limiter, limits_from_args(args))
+        run = self.running = Running(engine, gate, limiter)
         await self._start_sms(run)
         await self._start_http(run)
         agi = args.agi or (f"{DEMO_AGI[0]}:{DEMO_AGI[1]}" if args.demo else None)
@@ -273,6 +281,7 @@ class Server:
             await run.smsc.close()
         await run.engine.backend.close()
         await run.engine.store.close()
+        await run.limiter.close()
 
     async def serve_forever(self) -> None:
         run = await self.start()
