@@ -37,7 +37,7 @@ from engine.types import Handler, Inbound, Reply
 from gateways.http_app import create_http_app
 from gateways.http_input import is_loopback, token_guard
 from gateways.ivr.fastagi import AgiServer, start_agi
-from gateways.ivr.options import ivr_options_from_args, parse_agi_address
+from gateways.ivr.options import IvrOptions, ivr_options_from_args, parse_agi_address
 from gateways.ivr.twiml import add_twiml_routes
 from gateways.ivr.vxml import add_vxml_routes
 from gateways.ratelimit import limits_from_args, rate_limited
@@ -167,8 +167,9 @@ class Server:
         agi = args.agi or (f"{DEMO_AGI[0]}:{DEMO_AGI[1]}" if args.demo else None)
         if agi:
             host, port = parse_agi_address(agi)
-            run.agi = await start_agi(self.handle, host, port, ivr_options_from_args(args), clock,
-                                      reuse_port=args.reuse_port)
+            ivr_opts = ivr_options_from_args(args)
+            self._check_agi_exposure(host, port, ivr_opts)
+            run.agi = await start_agi(self.handle, host, port, ivr_opts, clock, reuse_port=args.reuse_port)
             run.addresses["agi"] = f"agi://{host}:{run.agi.port}"
         return run
 
@@ -258,6 +259,18 @@ class Server:
             raise ValueError(f"--ivr-http {ivr[0]}:{ivr[1]} is reachable beyond loopback: set "
                              "MENUFLOW_IVR_WEBHOOK_TOKEN, or MENUFLOW_TWILIO_AUTH_TOKEN together with "
                              "MENUFLOW_VXML_TOKEN, or pass --allow-unauthenticated")
+
+    def _check_agi_exposure(self, host: str, port: int, opts: IvrOptions) -> None:
+        """FastAGI has no authentication of its own: beyond loopback it needs an allow-list or a secret.
+
+        Anyone who reaches the port could otherwise send an environment with a
+        spoofed ``agi_callerid`` and act as that subscriber.
+        """
+        if is_loopback(host) or opts.agi_allow or opts.agi_secret or self.args.allow_unauthenticated:
+            return
+        raise ValueError(f"--agi {host}:{port} is reachable beyond loopback: pass --agi-allow CIDR (the Asterisk "
+                         "hosts) and/or set MENUFLOW_AGI_SECRET (Asterisk calls agi://host/10086?secret=...), "
+                         "or pass --allow-unauthenticated")
 
     async def stop(self) -> None:
         run = self.running

@@ -12,8 +12,10 @@ failures are counted in ``AgiStats`` and logged as one line.
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 from dataclasses import dataclass
+from ipaddress import IPv6Address, ip_address
 from urllib.parse import parse_qs
 
 from engine.clock import Clock, SystemClock
@@ -42,6 +44,8 @@ class AgiStats:
     hangups: int = 0
     errors: int = 0
     protocol_errors: int = 0
+    #: Connections refused: a peer outside --agi-allow, a wrong secret, over the connection cap.
+    refused: int = 0
     steps: int = 0
 
 
@@ -72,6 +76,28 @@ class CallInfo:
         )
 
 
+def allowed_peer(host: str, opts: IvrOptions) -> bool:
+    """Whether ``host`` may connect: any peer without ``--agi-allow``, else one inside it."""
+    if not opts.agi_allow:
+        return True
+    try:
+        address = ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(address, IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return any(address in net for net in opts.agi_allow)
+
+
+def secret_matches(env: dict[str, str], secret: str) -> bool:
+    """The AGI URL's ``?secret=`` (``agi_network_script``) equals ours; always true without one."""
+    if not secret:
+        return True
+    _, _, query = env.get("agi_network_script", "").partition("?")
+    given = {k: v[-1] for k, v in parse_qs(query).items()}.get("secret", "")
+    return hmac.compare_digest(given.encode(), secret.encode())
+
+
 class AgiCall:
     """One call's dialog between Asterisk and the handler."""
 
@@ -87,11 +113,17 @@ class AgiCall:
         self._info: CallInfo | None = None
         self._open = False
         self._locale: str | None = None
+        self._source = ""
 
-    async def run(self) -> None:
+    async def run(self, peer: str = "") -> None:
         try:
-            env = await self._conn.read_environment()
+            env = await self._conn.read_environment(self._opts.agi_env_timeout)
+            if not secret_matches(env, self._opts.agi_secret):
+                log.warning("AGI connection from %s refused: missing or wrong secret in the AGI URL", peer)
+                self._stats.refused += 1
+                return
             self._info = CallInfo.from_env(env, self._opts)
+            self._source = f"agi:{peer}"
             self._locale = self._info.locale
             if self._conn.hangup_seen:
                 raise AgiHangup("hung up before the call started")
@@ -116,7 +148,7 @@ class AgiCall:
         return Inbound(
             channel="ivr", msisdn=self._info.msisdn, text=text, event=event,
             session_key=self._info.session_key, service_code=self._info.service_code,
-            received_at=self._clock.now(), locale=self._locale,
+            received_at=self._clock.now(), locale=self._locale, meta={"source": self._source},
         )
 
     async def _ask(self, inbound: Inbound) -> Reply | None:
@@ -214,17 +246,25 @@ class AgiServer:
     async def _on_connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """Run the call in a task of our own: a cancelled call then never reaches
         asyncio's connection callback, which would log it as a traceback."""
-        task = asyncio.create_task(self._call(reader, writer))
+        peer = writer.get_extra_info("peername")
+        host = str(peer[0]) if isinstance(peer, tuple) and peer else ""
+        if not allowed_peer(host, self._opts) or len(self._tasks) >= self._opts.agi_max_connections:
+            self.stats.refused += 1
+            log.warning("AGI connection from %s refused: %s", host or "?",
+                        "over --agi-max-connections" if allowed_peer(host, self._opts) else "not in --agi-allow")
+            writer.close()
+            return
+        task = asyncio.create_task(self._call(reader, writer, host))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _call(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _call(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, peer: str) -> None:
         self.stats.calls += 1
         self.stats.active += 1
         conn = AgiConnection(reader, writer, self._opts.agi_reply_timeout, self._opts.hangup_grace)
         self._conns.add(conn)
         try:
-            await AgiCall(conn, self._handler, self._opts, self.stats, self._clock).run()
+            await AgiCall(conn, self._handler, self._opts, self.stats, self._clock).run(peer)
         finally:
             self._conns.discard(conn)
             self.stats.active -= 1
