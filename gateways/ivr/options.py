@@ -17,6 +17,8 @@ from ipaddress import IPv4Network, IPv6Network, ip_network
 from gateways.hostport import parse_host_port
 
 DEFAULT_AGI_PORT = 4573
+#: A voice webhook's form is a few hundred bytes; ``--http-max-body`` overrides.
+DEFAULT_MAX_BODY = 16384
 TRANSFER_MODES = ("queue", "dial", "goto", "dialplan")
 _TARGET_RE = re.compile(r"^[A-Za-z0-9_@./+:-]{1,80}$")
 
@@ -78,8 +80,8 @@ class IvrOptions:
     #: Public base URL the provider calls (``https://ivr.example.com``), for
     #: signature checks behind a reverse proxy; empty → the request's own URL.
     public_url: str = ""
-    #: Largest accepted webhook body, in bytes.
-    max_body: int = 16384
+    #: Largest accepted webhook body, in bytes (``--http-max-body``).
+    max_body: int = DEFAULT_MAX_BODY
     #: FastAGI peers allowed to connect (the Asterisk hosts); empty = any peer.
     agi_allow: tuple[IPv4Network | IPv6Network, ...] = ()
     #: Shared secret Asterisk passes in the AGI URL (``agi://host/10086?secret=…``), from
@@ -204,7 +206,7 @@ def ivr_options_from_args(args: argparse.Namespace) -> IvrOptions:
         agi_allow=parse_networks(args.agi_allow),
         agi_secret=os.environ.get("MENUFLOW_AGI_SECRET", ""),
         agi_max_connections=args.agi_max_connections,
-        max_body=getattr(args, "http_max_body", IvrOptions.max_body),
+        max_body=getattr(args, "http_max_body", DEFAULT_MAX_BODY),
     )
 
 
