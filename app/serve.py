@@ -222,6 +222,12 @@ class Server:
             app = apps[addr] = create_http_app(max_body=args.http_max_body, registry=self.metrics)
             add_admin_routes(app, self.reload, os.environ.get("MENUFLOW_ADMIN_TOKEN", ""))
         self._check_exposure(ussd, ivr)
+        metrics_token = os.environ.get("MENUFLOW_METRICS_TOKEN", "")
+        for (host, port), app in apps.items():
+            if metrics_token:
+                app.middlewares.append(token_guard("/metrics", metrics_token))
+            elif not is_loopback(host):
+                log.warning("/metrics on %s:%d answers anyone: set MENUFLOW_METRICS_TOKEN", host, port)
         ussd_token = os.environ.get("MENUFLOW_USSD_WEBHOOK_TOKEN", "")
         if ussd and ussd_token:
             apps[ussd].middlewares.append(token_guard("/ussd", ussd_token))

@@ -95,6 +95,15 @@ class Engine:
     async def _handle(self, inbound: Inbound) -> list[Reply]:
         now = self.clock.now()
         session = await self.store.get(inbound.key)
+        if session is not None and session.msisdn != inbound.msisdn:
+            # A session id belongs to the number that opened it: another number can neither
+            # continue nor end it (a USSD sessionId or a call id is not a secret).
+            self.log.warning("%s input for %s from another number refused", inbound.channel, inbound.key)
+            self.emit(EngineEvent("failed", inbound.key, inbound.channel, data={"reason": "foreign"}))
+            flow = next(iter(self.registry.current.values()))
+            locale = inbound.locale or flow.locale
+            text = flow.message("session_expired", inbound.channel, locale, {})
+            return [Reply(inbound.channel, inbound.msisdn, text, locale)]
         if inbound.event == "end":
             if session is not None:
                 await self.store.delete(inbound.key)

@@ -62,6 +62,15 @@ class UssdGateway:
             try:
                 async with self.locks.hold(key):
                     progress = await self.store.get(key)
+                    if progress is not None and progress.msisdn != parsed.msisdn:
+                        # the session id belongs to the number that dialled: no one else continues or ends it
+                        counters.rejected.inc()
+                        log.warning("ussd %s session %s: request from another number refused", dialect.name,
+                                    parsed.session_id)
+                        if parsed.kind == "abort":
+                            return dialect.render_ack(parsed.session_id)
+                        text = gateway_text("expired", self.opts.locale)
+                        return dialect.render(UssdAnswer(parsed.session_id, text, more=False))
                     if parsed.kind == "abort":
                         await self._abort(parsed, progress, key)
                         return dialect.render_ack(parsed.session_id)
