@@ -119,6 +119,9 @@ class Server:
             for d in exc.diagnostics:
                 log.error("reload refused: %s", d)
             return [str(d) for d in exc.diagnostics]
+        except Exception as exc:  # whatever a file does, the running flows stay and the server lives
+            log.error("reload refused: %s", type(exc).__name__)
+            return [f"reload failed: {type(exc).__name__}"]
         for w in warnings:
             log.warning("%s", w)
         versions = {fid: f.version for fid, f in self.running.engine.registry.current.items()}
@@ -143,11 +146,15 @@ class Server:
                 log.debug("dropped %d expired sessions", dropped)
 
     async def _watch(self, interval: float) -> None:
+        """Poll the flow files; a bad file is logged by ``reload`` and the poller keeps going."""
         self._scan()
         while True:
             await asyncio.sleep(interval)
-            if self._scan():
-                self.reload()
+            try:
+                if self._scan():
+                    self.reload()
+            except Exception as exc:
+                log.error("flow watcher: %s", type(exc).__name__)
 
     # -- start / stop ----------------------------------------------------------------
     async def start(self) -> Running:
