@@ -33,7 +33,8 @@ states:
 
 BOMBS = {
     "alias.yaml": ("flow: x\na: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
-                   + "".join(f"{c}: &{c} [{', '.join([f'*{p}'] * 9)}]\n" for p, c in zip("abcdefg", "bcdefgh", strict=True))),
+                   + "".join(f"{c}: &{c} [{', '.join([f'*{p}'] * 9)}]\n"
+                             for p, c in zip("abcdefg", "bcdefgh", strict=True))),
     "deep.yaml": "flow: x\nstates: " + "[" * 10_000 + "]" * 10_000 + "\n",
     "nul.yaml": "flow: x\ntitle: a\x00b\n",
     "huge.yaml": "flow: x\n# " + "x" * 1_000_001 + "\n",
