@@ -113,14 +113,21 @@ async def test_business_error_carries_code_and_details(scripted: Any) -> None:
     assert got == ("INSUFFICIENT_BALANCE", "too poor", error["details"])
 
 
-async def test_timeout_is_retried_only_for_idempotent_ops(scripted: Any) -> None:
+async def test_the_timeout_is_the_whole_deadline_so_a_timeout_is_not_retried(scripted: Any) -> None:
+    """A retry after a timeout would double the deadline the operator configured (issue 12, hole 5)."""
     rec, backend = await scripted(slow(0.5), timeout=0.1)
     with pytest.raises(BackendTimeout):
         await backend.call("balance", {}, CTX)
-    assert len(rec.bodies) == 2
+    assert len(rec.bodies) == 1
     with pytest.raises(BackendTimeout):
         await backend.call("topup", {"amount": "20"}, CTX)
-    assert len(rec.bodies) == 3
+    assert len(rec.bodies) == 2
+
+
+async def test_a_quick_failure_is_retried_within_the_deadline(scripted: Any) -> None:
+    rec, backend = await scripted(answer(503, text="busy"), answer(body={"balance": "50.00"}), timeout=1.0)
+    assert await backend.call("balance", {}, CTX) == {"balance": "50.00"}
+    assert len(rec.bodies) == 2
 
 
 @pytest.mark.parametrize(

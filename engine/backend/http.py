@@ -84,7 +84,9 @@ class HttpBackend:
     ) -> None:
         self._base = base_url.rstrip("/")
         self._ops = parse_operations(operations)
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        #: The whole deadline of one call, retries included (``--backend-timeout``): a retry gets
+        #: what the first attempt left, so a 2 s deadline never becomes 4 s.
+        self._deadline = timeout
         self._retries = retries
         self._headers = dict(headers or {})
         if token:
@@ -111,31 +113,36 @@ class HttpBackend:
         payload = json.dumps(body, ensure_ascii=False, default=str).encode()
         attempts = 1 + (self._retries if info.idempotent else 0)
         attempt = 1
+        deadline = time.monotonic() + self._deadline
         while True:
             started = time.perf_counter()
+            left = deadline - time.monotonic()
             try:
-                result = await self._post(operation, payload)
+                if left <= 0:
+                    raise BackendTimeout(f"{operation}: no answer in {self._deadline:g}s", code="TIMEOUT")
+                result = await self._post(operation, payload, left)
             except BusinessError as exc:
                 self._log(operation, attempt, started, exc.code)
                 raise
             except BackendFailure as exc:
                 self._log(operation, attempt, started, exc.code or exc.kind, logging.WARNING)
-                if attempt >= attempts:
+                if attempt >= attempts or deadline - time.monotonic() <= 0:
                     raise
                 attempt += 1
                 continue
             self._log(operation, attempt, started, "ok")
             return result
 
-    async def _post(self, operation: str, payload: bytes) -> dict[str, Any]:
+    async def _post(self, operation: str, payload: bytes, seconds: float) -> dict[str, Any]:
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=self._timeout, headers=self._headers)
+            self._session = aiohttp.ClientSession(headers=self._headers)
         url = f"{self._base}/{operation}"
         try:
-            async with self._session.post(url, data=payload, headers={"Content-Type": "application/json"}) as resp:
+            async with self._session.post(url, data=payload, headers={"Content-Type": "application/json"},
+                                          timeout=aiohttp.ClientTimeout(total=seconds)) as resp:
                 status, text = resp.status, await resp.text(errors="replace")
         except TimeoutError as exc:
-            raise BackendTimeout(f"{operation}: no answer in {self._timeout.total}s", code="TIMEOUT") from exc
+            raise BackendTimeout(f"{operation}: no answer in {self._deadline:g}s", code="TIMEOUT") from exc
         except (aiohttp.ClientError, OSError) as exc:
             raise BackendUnavailable(f"{operation}: {type(exc).__name__}", code="CONNECTION") from exc
         return _decode(operation, status, text)

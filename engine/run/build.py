@@ -51,7 +51,8 @@ def build_engine(
 ) -> Engine:
     clock = clock or SystemClock()
     registry = flows if isinstance(flows, FlowRegistry) else load_registry(flows)
-    be = load_backend(backend, clock=clock) if isinstance(backend, str) else backend
+    # --backend-timeout is the whole deadline of a call, the HTTP backend's retries included
+    be = load_backend(backend, clock=clock, timeout=call_timeout) if isinstance(backend, str) else backend
     lookup = profile_locale(be)
     sessions = store if store is not None else MemoryStore(clock)
     return Engine(registry, be, sessions, clock, call_timeout=call_timeout, ttl=ttl, locale_lookup=lookup,

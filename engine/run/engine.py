@@ -6,6 +6,7 @@ It holds no protocol knowledge and does no I/O of its own beyond its ports
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 
@@ -28,6 +29,10 @@ from engine.types import Inbound, Reply
 LocaleLookup = Callable[[str], Awaitable[str | None]]
 #: Profile languages remembered per process before the cache starts over.
 LOCALE_CACHE = 100_000
+#: How long a new dialog waits for the profile's language (under the session lock) before it
+#: starts in the flow's own: a hung backend must not hold back even the static welcome menu.
+#: The look-up goes on in the background, within the call deadline, and fills the cache.
+LOCALE_WAIT = 0.15
 
 
 class Engine:
@@ -55,6 +60,8 @@ class Engine:
                                  limits or MemoryRateLimiter(self.clock))
         self._locale_lookup = locale_lookup
         self._locales: dict[str, str] = {}
+        #: Look-ups in flight, one per number, so a burst of dials asks the backend once.
+        self._lookups: dict[str, asyncio.Future[str]] = {}
 
     @property
     def call_timeout(self) -> float:
@@ -168,14 +175,26 @@ class Engine:
             self.world.locale_changed.clear()
         cached = self._locales.get(inbound.msisdn)
         if cached is None and self._locale_lookup is not None:
-            try:
-                cached = await self._locale_lookup(inbound.msisdn) or flow.locale
-            except Exception:  # the language lookup is best effort
-                cached = flow.locale
-            if len(self._locales) > LOCALE_CACHE:
-                self._locales.clear()
-            self._locales[inbound.msisdn] = cached
+            task = self._lookups.get(inbound.msisdn)
+            if task is None:
+                task = self._lookups[inbound.msisdn] = asyncio.ensure_future(self._look_up(inbound.msisdn, flow))
+            done, _ = await asyncio.wait({task}, timeout=min(LOCALE_WAIT, self.call_timeout))
+            cached = task.result() if done else None
         return cached if cached in flow.spec.locales else flow.locale
+
+    async def _look_up(self, msisdn: str, flow: CompiledFlow) -> str:
+        """The profile's language within the call deadline, cached; the flow's own when it fails."""
+        assert self._locale_lookup is not None
+        try:
+            found = await asyncio.wait_for(self._locale_lookup(msisdn), self.call_timeout) or flow.locale
+        except Exception:  # the language lookup is best effort (a timeout included)
+            found = flow.locale
+        finally:
+            self._lookups.pop(msisdn, None)
+        if len(self._locales) > LOCALE_CACHE:
+            self._locales.clear()
+        self._locales[msisdn] = found
+        return found
 
     async def _start(self, inbound: Inbound, route: Route, now: float, prefix: str = "",
                      replaces: Session | None = None) -> list[Reply]:
