@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import web
 
-from engine.backend.catalogue import OPERATIONS
 from engine.backend.demo import DemoBackend
 from engine.clock import ManualClock
 from engine.ports.backend import BackendTimeout, CallContext
