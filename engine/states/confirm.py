@@ -22,6 +22,17 @@ IVR_YES, IVR_NO = "1", "2"
 CONFIRM_WAIT = Wait("choice", max_digits=1, barge_in=False)
 
 
+def shown_tokens(tokens: list[str], locale: str) -> list[str]:
+    """The reply tokens to name in the hint: outside Chinese, the ASCII ones when there are any.
+
+    "Reply 是/Y" in an English USSD text makes the whole screen UCS2 (80 characters instead of
+    182), which pushed the yes/no instructions to a second page; every token is still accepted.
+    """
+    if locale == "zh":
+        return tokens
+    return [t for t in tokens if t.isascii()] or tokens
+
+
 class ConfirmState(StateSpec):
     """Explicit yes before a paid or irreversible operation.
 
@@ -72,7 +83,8 @@ class Confirm(StateKind[ConfirmState]):
         if s.channel == "ivr":
             turn.say_msg("confirm_hint_ivr", yes=IVR_YES, no=IVR_NO, minutes=max(1, window // 60))
         else:
-            turn.say_msg("confirm_hint", yes="/".join(cfg.yes[:2]), no=cfg.no[0], minutes=max(1, window // 60))
+            yes, no = shown_tokens(cfg.yes, s.locale), shown_tokens(cfg.no, s.locale)
+            turn.say_msg("confirm_hint", yes="/".join(yes[:2]), no=no[0], minutes=max(1, window // 60))
         turn.wait = CONFIRM_WAIT
 
     async def feed(self, turn: Turn, node: Node[ConfirmState], text: str) -> None:
