@@ -105,6 +105,9 @@ def load_with_positions(text: str, filename: str) -> tuple[Any, Positions]:
 
 def _convert(node: yaml.Node, path: Path, pos: Positions, loader: _Loader, filename: str,
              budget: list[int]) -> Any:
+    if len(path) > MAX_DEPTH:  # an alias inside its own anchor (a: &a [*a]) nests without end
+        raise YamlLoadError(_at(filename, node, path[:MAX_DEPTH], f"nested more than {MAX_DEPTH} levels deep "
+                                                                  "(an alias inside its own anchor?)"))
     budget[0] -= 1
     if budget[0] < 0:  # aliases re-use nodes: a few lines can stand for billions of values
         raise YamlLoadError(_at(filename, node, path, f"the document expands to more than {MAX_VALUES} values "

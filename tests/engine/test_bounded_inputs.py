@@ -38,12 +38,14 @@ BOMBS = {
     "deep.yaml": "flow: x\nstates: " + "[" * 10_000 + "]" * 10_000 + "\n",
     "nul.yaml": "flow: x\ntitle: a\x00b\n",
     "huge.yaml": "flow: x\n# " + "x" * 1_000_001 + "\n",
+    "selfalias.yaml": "a: &a [*a]\n",  # found by tests/fuzz: RecursionError
 }
 EXPECTED = {
     "alias.yaml": "expands to more than 200000 values",
     "deep.yaml": "2:72: error: YAML: nested more than 64 levels deep",
     "nul.yaml": "2:9: error: YAML syntax: character U+0000 is not allowed",
     "huge.yaml": "1:1: error: file larger than 1000000 characters",
+    "selfalias.yaml": "(an alias inside its own anchor?)",
 }
 
 
