@@ -22,6 +22,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 from app.admin import add_admin_routes
+from app.exposure import check_agi_exposure, check_webhook_exposure
 from app.metrics import EngineMetrics
 from engine.clock import SystemClock
 from engine.flow.diagnostics import FlowError
@@ -37,7 +38,7 @@ from engine.types import Handler, Inbound, Reply
 from gateways.http_app import create_http_app
 from gateways.http_input import is_loopback, token_guard
 from gateways.ivr.fastagi import AgiServer, start_agi
-from gateways.ivr.options import IvrOptions, ivr_options_from_args, parse_agi_address
+from gateways.ivr.options import ivr_options_from_args, parse_agi_address
 from gateways.ivr.twiml import add_twiml_routes
 from gateways.ivr.vxml import add_vxml_routes
 from gateways.ratelimit import limits_from_args, rate_limited
@@ -175,7 +176,7 @@ class Server:
         if agi:
             host, port = parse_agi_address(agi)
             ivr_opts = ivr_options_from_args(args)
-            self._check_agi_exposure(host, port, ivr_opts)
+            check_agi_exposure(self.args, host, port, ivr_opts)
             run.agi = await start_agi(self.handle, host, port, ivr_opts, clock, reuse_port=args.reuse_port)
             run.addresses["agi"] = f"agi://{host}:{run.agi.port}"
         return run
@@ -228,7 +229,7 @@ class Server:
         for addr in {a for a in (ussd, ivr, args.metrics) if a}:
             app = apps[addr] = create_http_app(max_body=args.http_max_body, registry=self.metrics)
             add_admin_routes(app, self.reload, os.environ.get("MENUFLOW_ADMIN_TOKEN", ""))
-        self._check_exposure(ussd, ivr)
+        check_webhook_exposure(self.args, ussd, ivr)
         metrics_token = os.environ.get("MENUFLOW_METRICS_TOKEN", "")
         for (host, port), app in apps.items():
             if metrics_token:
@@ -256,34 +257,6 @@ class Server:
             what = [n for n, a in (("ussd", ussd), ("ivr", ivr), ("metrics", args.metrics)) if a == (host, port)]
             for name in what:
                 run.addresses[name] = f"http://{host}:{bound}"
-
-    def _check_exposure(self, ussd: tuple[str, int] | None, ivr: tuple[str, int] | None) -> None:
-        """Webhooks beyond loopback need a token (or a trusted network, said explicitly)."""
-        if self.args.allow_unauthenticated:
-            return
-        env = os.environ.get
-        # /ivr/twiml is guarded by a token or Twilio's signature; /ivr/vxml (no signature) only by a token.
-        ivr_secret = env("MENUFLOW_IVR_WEBHOOK_TOKEN") or (env("MENUFLOW_TWILIO_AUTH_TOKEN")
-                                                           and env("MENUFLOW_VXML_TOKEN"))
-        if ussd and not is_loopback(ussd[0]) and not os.environ.get("MENUFLOW_USSD_WEBHOOK_TOKEN"):
-            raise ValueError(f"--ussd-http {ussd[0]}:{ussd[1]} is reachable beyond loopback: set "
-                             "MENUFLOW_USSD_WEBHOOK_TOKEN (callers add ?token=...) or pass --allow-unauthenticated")
-        if ivr and not is_loopback(ivr[0]) and not ivr_secret:
-            raise ValueError(f"--ivr-http {ivr[0]}:{ivr[1]} is reachable beyond loopback: set "
-                             "MENUFLOW_IVR_WEBHOOK_TOKEN, or MENUFLOW_TWILIO_AUTH_TOKEN together with "
-                             "MENUFLOW_VXML_TOKEN, or pass --allow-unauthenticated")
-
-    def _check_agi_exposure(self, host: str, port: int, opts: IvrOptions) -> None:
-        """FastAGI has no authentication of its own: beyond loopback it needs an allow-list or a secret.
-
-        Anyone who reaches the port could otherwise send an environment with a
-        spoofed ``agi_callerid`` and act as that subscriber.
-        """
-        if is_loopback(host) or opts.agi_allow or opts.agi_secret or self.args.allow_unauthenticated:
-            return
-        raise ValueError(f"--agi {host}:{port} is reachable beyond loopback: pass --agi-allow CIDR (the Asterisk "
-                         "hosts) and/or set MENUFLOW_AGI_SECRET (Asterisk calls agi://host/10086?secret=...), "
-                         "or pass --allow-unauthenticated")
 
     async def stop(self) -> None:
         run = self.running

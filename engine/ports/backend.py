@@ -11,12 +11,12 @@ FailureKind = Literal["business", "timeout", "unavailable"]
 #: password, the password and then a one-time code sent by SMS ("二次短信密码确认").
 AuthLevel = Literal["none", "password", "password+otp"]
 AUTH_LEVELS: tuple[AuthLevel, ...] = ("none", "password", "password+otp")
+_RANK: dict[str, int] = {level: i for i, level in enumerate(AUTH_LEVELS)}
 
 
 def auth_reaches(have: str, need: str) -> bool:
     """Whether level ``have`` satisfies ``need`` (an unknown level satisfies only "none")."""
-    rank: dict[str, int] = {level: i for i, level in enumerate(AUTH_LEVELS)}
-    return rank.get(have, 0) >= rank.get(need, len(AUTH_LEVELS))
+    return _RANK.get(have, 0) >= _RANK.get(need, len(AUTH_LEVELS))
 
 
 class BackendFailure(Exception):

@@ -12,16 +12,15 @@ failures are counted in ``AgiStats`` and logged as one line.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
 from dataclasses import dataclass
-from ipaddress import IPv6Address, ip_address
 from urllib.parse import parse_qs
 
 from engine.clock import Clock, SystemClock
 from engine.msisdn import normalise_msisdn
 from engine.types import Event, Handler, Inbound, Reply
 from gateways.ivr.agi_collect import Collector
+from gateways.ivr.agi_guard import allowed_peer, secret_matches
 from gateways.ivr.agi_protocol import AgiConnection, AgiHangup, AgiProtocolError, quote
 from gateways.ivr.options import (
     IvrOptions,
@@ -74,28 +73,6 @@ class CallInfo:
             service_code=service or opts.default_service,
             locale=locale,
         )
-
-
-def allowed_peer(host: str, opts: IvrOptions) -> bool:
-    """Whether ``host`` may connect: any peer without ``--agi-allow``, else one inside it."""
-    if not opts.agi_allow:
-        return True
-    try:
-        address = ip_address(host.split("%", 1)[0])
-    except ValueError:
-        return False
-    if isinstance(address, IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return any(address in net for net in opts.agi_allow)
-
-
-def secret_matches(env: dict[str, str], secret: str) -> bool:
-    """The AGI URL's ``?secret=`` (``agi_network_script``) equals ours; always true without one."""
-    if not secret:
-        return True
-    _, _, query = env.get("agi_network_script", "").partition("?")
-    given = {k: v[-1] for k, v in parse_qs(query).items()}.get("secret", "")
-    return hmac.compare_digest(given.encode(), secret.encode())
 
 
 class AgiCall:
