@@ -32,9 +32,23 @@ class TurnContext:
         self.locale_changed: set[str] = set()
         #: Per-number counters: operations with ``per_hour`` and failed checks per source.
         self.limits: RateLimiter = limits if limits is not None else MemoryRateLimiter()
+        self._secrets: frozenset[str] = frozenset()
+        self._secrets_generation = -1
 
     def flow(self, flow_id: str, version: int) -> CompiledFlow | None:
         return self.registry.get(flow_id, version)
+
+    def secret_names(self) -> frozenset[str]:
+        """Every current flow's secret variables, rebuilt when flows are reloaded.
+
+        A turn wipes all of them, not only its own flow's: a password typed in the ``auth``
+        subflow must not survive in a session that has returned to its caller (sessions saved
+        before secret inputs were wiped per turn still carry one).
+        """
+        if self._secrets_generation != self.registry.generation:
+            self._secrets = frozenset(n for f in self.registry.current.values() for n in f.secrets)
+            self._secrets_generation = self.registry.generation
+        return self._secrets
 
     def current(self, flow_id: str) -> CompiledFlow | None:
         return self.registry.current.get(flow_id)

@@ -142,7 +142,7 @@ class Turn:
         run back to back); a later turn sees only the level it proved.
         """
         s = self.session
-        for name in self.flow.secrets:
+        for name in self.world.secret_names():
             s.vars.pop(name, None)
         for path in self.secrets:
             head, _, tail = path.partition(".")

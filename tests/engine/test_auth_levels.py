@@ -157,6 +157,19 @@ async def test_reset_codes_are_limited_per_number_per_hour() -> None:
     assert len(phone.pushes) == 1
 
 
+async def test_a_password_saved_by_an_older_release_is_wiped_by_the_next_turn() -> None:
+    engine, _, _ = engine_for("flows")
+    phone = Phone(engine, "ussd")
+    await phone.dial()
+    session = await engine.store.get("ussd:c1")
+    assert session is not None
+    session.vars["password"] = "123456"  # the auth subflow's input, as releases before this one kept it
+    await engine.store.put(session, 180)
+    await phone.send("1")
+    session = await engine.store.get("ussd:c1")
+    assert session is not None and "password" not in session.vars
+
+
 def test_a_session_packed_before_the_auth_slots_has_proved_nothing() -> None:
     old = Session("ussd:x", ZH, "ussd", "10086", 1, "main", "zh", 5.0)
     old.vars = {"authenticated": True, "pkg": "LL5"}
