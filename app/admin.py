@@ -1,8 +1,8 @@
 """Admin endpoints: reload flows without dropping live sessions.
 
-Open to loopback callers; from anywhere else a bearer token
-(``MENUFLOW_ADMIN_TOKEN``) is required, and without a token configured the
-endpoint refuses non-loopback callers outright.
+With a bearer token configured (``MENUFLOW_ADMIN_TOKEN``) every caller must
+carry it; without one only direct loopback callers are served — not a request
+a reverse proxy on the same host relayed (it carries proxy headers).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from gateways.http_input import has_token, is_loopback
+from gateways.http_input import direct_loopback, has_token
 
 Reload = Callable[[], list[str]]
 
@@ -19,7 +19,7 @@ Reload = Callable[[], list[str]]
 def authorised(request: web.Request, token: str) -> bool:
     if token:
         return has_token(request, token, in_query=False)
-    return is_loopback(request.remote or "")
+    return direct_loopback(request)
 
 
 def add_admin_routes(app: web.Application, reload: Reload, token: str) -> None:

@@ -22,10 +22,12 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 from app.admin import add_admin_routes
+from app.exposure import check_agi_exposure, check_webhook_exposure
 from app.metrics import EngineMetrics
 from engine.clock import SystemClock
 from engine.flow.diagnostics import FlowError
 from engine.flow.registry import flow_files
+from engine.limits import RateLimiter, open_rate_limiter
 from engine.run.build import build_engine
 from engine.run.engine import Engine
 from engine.shared_state import SharedState, open_shared_state
@@ -33,13 +35,14 @@ from engine.store.loader import is_redis_url, open_store
 from engine.store.memory import MemoryStore
 from engine.store.redis_inbox import RedisInbox
 from engine.store.redis_outbox import RedisOutbox
-from engine.types import Inbound, Reply
+from engine.types import Handler, Inbound, Reply
 from gateways.http_app import create_http_app
 from gateways.http_input import is_loopback, token_guard
 from gateways.ivr.fastagi import AgiServer, start_agi
 from gateways.ivr.options import ivr_options_from_args, parse_agi_address
 from gateways.ivr.twiml import add_twiml_routes
 from gateways.ivr.vxml import add_vxml_routes
+from gateways.ratelimit import limits_from_args, rate_limited
 from gateways.sms.metrics import SmsCollector
 from gateways.sms.options import SmppOptions, smpp_options_from_args
 from gateways.sms.outbox import MtItem
@@ -63,6 +66,9 @@ DEMO_AGI = ("127.0.0.1", 4573)
 @dataclass
 class Running:
     engine: Engine
+    #: The engine's handler behind the per-number channel limits (gateways.ratelimit).
+    gate: Handler
+    limiter: RateLimiter
     runners: list[web.AppRunner] = field(default_factory=list)
     agi: AgiServer | None = None
     #: The first SMPP bind (USSD on the same bind uses it); ``binds`` holds all of them.
@@ -98,7 +104,7 @@ class Server:
     async def handle(self, inbound: Inbound) -> list[Reply]:
         run = self.running
         assert run is not None
-        replies = await run.engine.handle(inbound)
+        replies = await run.gate(inbound)
         for extra in replies[1:]:
             try:
                 await self.push(extra)
@@ -116,6 +122,9 @@ class Server:
             for d in exc.diagnostics:
                 log.error("reload refused: %s", d)
             return [str(d) for d in exc.diagnostics]
+        except Exception as exc:  # whatever a file does, the running flows stay and the server lives
+            log.error("reload refused: %s", type(exc).__name__)
+            return [f"reload failed: {type(exc).__name__}"]
         for w in warnings:
             log.warning("%s", w)
         versions = {fid: f.version for fid, f in self.running.engine.registry.current.items()}
@@ -140,29 +149,37 @@ class Server:
                 log.debug("dropped %d expired sessions", dropped)
 
     async def _watch(self, interval: float) -> None:
+        """Poll the flow files; a bad file is logged by ``reload`` and the poller keeps going."""
         self._scan()
         while True:
             await asyncio.sleep(interval)
-            if self._scan():
-                self.reload()
+            try:
+                if self._scan():
+                    self.reload()
+            except Exception as exc:
+                log.error("flow watcher: %s", type(exc).__name__)
 
     # -- start / stop ----------------------------------------------------------------
     async def start(self) -> Running:
         args = self.args
         clock = SystemClock()
         store = open_store(args.store, clock)
+        limiter = open_rate_limiter(args.store, clock)
         # the USSD gateway and the engine forget a dialog together
         ttl = {"ussd": args.ussd_session_timeout, "sms": args.sms_session_timeout}
-        engine = build_engine(args.flows, args.backend, store, clock, call_timeout=args.backend_timeout, ttl=ttl)
+        engine = build_engine(args.flows, args.backend, store, clock, call_timeout=args.backend_timeout, ttl=ttl,
+                              limits=limiter)
         engine.observers.append(EngineMetrics(self.metrics))
-        run = self.running = Running(engine)
+        gate = rate_limited(engine.handle, limiter, limits_from_args(args))
+        run = self.running = Running(engine, gate, limiter)
         await self._start_sms(run)
         await self._start_http(run)
         agi = args.agi or (f"{DEMO_AGI[0]}:{DEMO_AGI[1]}" if args.demo else None)
         if agi:
             host, port = parse_agi_address(agi)
-            run.agi = await start_agi(self.handle, host, port, ivr_options_from_args(args), clock,
-                                      reuse_port=args.reuse_port)
+            ivr_opts = ivr_options_from_args(args)
+            check_agi_exposure(self.args, host, port, ivr_opts)
+            run.agi = await start_agi(self.handle, host, port, ivr_opts, clock, reuse_port=args.reuse_port)
             run.addresses["agi"] = f"agi://{host}:{run.agi.port}"
         return run
 
@@ -220,7 +237,13 @@ class Server:
         for addr in {a for a in (ussd, ivr, args.metrics) if a}:
             app = apps[addr] = create_http_app(max_body=args.http_max_body, registry=self.metrics)
             add_admin_routes(app, self.reload, os.environ.get("MENUFLOW_ADMIN_TOKEN", ""))
-        self._check_exposure(ussd, ivr)
+        check_webhook_exposure(self.args, ussd, ivr)
+        metrics_token = os.environ.get("MENUFLOW_METRICS_TOKEN", "")
+        for (host, port), app in apps.items():
+            if metrics_token:
+                app.middlewares.append(token_guard("/metrics", metrics_token))
+            elif not is_loopback(host):
+                log.warning("/metrics on %s:%d answers anyone: set MENUFLOW_METRICS_TOKEN", host, port)
         ussd_token = os.environ.get("MENUFLOW_USSD_WEBHOOK_TOKEN", "")
         if ussd and ussd_token:
             apps[ussd].middlewares.append(token_guard("/ussd", ussd_token))
@@ -242,22 +265,6 @@ class Server:
             what = [n for n, a in (("ussd", ussd), ("ivr", ivr), ("metrics", args.metrics)) if a == (host, port)]
             for name in what:
                 run.addresses[name] = f"http://{host}:{bound}"
-
-    def _check_exposure(self, ussd: tuple[str, int] | None, ivr: tuple[str, int] | None) -> None:
-        """Webhooks beyond loopback need a token (or a trusted network, said explicitly)."""
-        if self.args.allow_unauthenticated:
-            return
-        env = os.environ.get
-        # /ivr/twiml is guarded by a token or Twilio's signature; /ivr/vxml (no signature) only by a token.
-        ivr_secret = env("MENUFLOW_IVR_WEBHOOK_TOKEN") or (env("MENUFLOW_TWILIO_AUTH_TOKEN")
-                                                           and env("MENUFLOW_VXML_TOKEN"))
-        if ussd and not is_loopback(ussd[0]) and not os.environ.get("MENUFLOW_USSD_WEBHOOK_TOKEN"):
-            raise ValueError(f"--ussd-http {ussd[0]}:{ussd[1]} is reachable beyond loopback: set "
-                             "MENUFLOW_USSD_WEBHOOK_TOKEN (callers add ?token=...) or pass --allow-unauthenticated")
-        if ivr and not is_loopback(ivr[0]) and not ivr_secret:
-            raise ValueError(f"--ivr-http {ivr[0]}:{ivr[1]} is reachable beyond loopback: set "
-                             "MENUFLOW_IVR_WEBHOOK_TOKEN, or MENUFLOW_TWILIO_AUTH_TOKEN together with "
-                             "MENUFLOW_VXML_TOKEN, or pass --allow-unauthenticated")
 
     async def stop(self) -> None:
         run = self.running
@@ -283,6 +290,7 @@ class Server:
             await run.smsc.close()
         await run.engine.backend.close()
         await run.engine.store.close()
+        await run.limiter.close()
 
     async def serve_forever(self) -> None:
         run = await self.start()

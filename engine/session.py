@@ -16,12 +16,16 @@ from engine.types import Channel
 
 #: Fields of a packed session before ``pages``/``pages_end`` had slots (rolling upgrades read them).
 _BEFORE_PAGE_SLOTS = 15
+#: Fields before ``auth_level``/``auth_at`` had slots: such a session has proved nothing yet.
+_BEFORE_AUTH_SLOTS = 17
 
 Frame = tuple[str, int, str]  # (flow id, version, state to resume in the caller)
 
 
 class Session:
     __slots__ = (
+        "auth_at",
+        "auth_level",
         "channel",
         "counters",
         "created",
@@ -77,6 +81,10 @@ class Session:
         #: Revision the store last saw: a put is accepted only if the stored
         #: revision still equals it, so a late writer cannot overwrite newer state.
         self.rev = 0
+        #: The authentication level reached (``engine.ports.backend.AUTH_LEVELS``) and when. Only the
+        #: level is kept: the password or code that proved it lives for the turn it was typed in.
+        self.auth_level = "none"
+        self.auth_at = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -97,6 +105,8 @@ class Session:
             "t0": self.created,
             "t1": self.updated,
             "r": self.rev,
+            "al": self.auth_level,
+            "at": self.auth_at,
         }
 
     @classmethod
@@ -111,6 +121,8 @@ class Session:
         s.pending = float(d.get("pd", 0.0))
         s.updated = float(d.get("t1", s.created))
         s.rev = int(d.get("r", 0))
+        s.auth_level = str(d.get("al", "none"))
+        s.auth_at = float(d.get("at", 0.0))
         return s
 
     def pack(self) -> bytes:
@@ -118,7 +130,7 @@ class Session:
         blob: bytes = msgpack.packb([
             self.key, self.msisdn, self.channel, self.flow, self.version, self.state, self.locale, self.vars,
             self.stack, self.counters, self.page, self.pages, self.pages_end, self.pending, self.created,
-            self.updated, self.rev,
+            self.updated, self.rev, self.auth_level, self.auth_at,
         ])
         return blob
 
@@ -128,8 +140,13 @@ class Session:
         fields = msgpack.unpackb(blob)
         if len(fields) == _BEFORE_PAGE_SLOTS:  # written by a release that kept pages in vars: keep them
             fields[11:11] = [fields[7].pop("_pg", None) or [], bool(fields[7].pop("_pe", False))]
+        if len(fields) == _BEFORE_AUTH_SLOTS:
+            # Written before the auth slots: an ``authenticated`` flag a flow set in vars is not
+            # trusted (the flow could set it without a check): the session starts unproven.
+            fields[7].pop("authenticated", None)
+            fields += ["none", 0.0]
         (s.key, s.msisdn, s.channel, s.flow, s.version, s.state, s.locale, s.vars, stack, s.counters, s.page,
-         s.pages, s.pages_end, s.pending, s.created, s.updated, s.rev) = fields
+         s.pages, s.pages_end, s.pending, s.created, s.updated, s.rev, s.auth_level, s.auth_at) = fields
         s.stack = [(a, b, c) for a, b, c in stack]
         return s
 

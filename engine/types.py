@@ -48,6 +48,11 @@ class Inbound:
     def key(self) -> str:
         return f"{self.channel}:{self.session_key or self.msisdn}"
 
+    @property
+    def source(self) -> str:
+        """Where the input came from beyond the number (``meta["source"]``, e.g. an AGI peer), or ""."""
+        return str(self.meta.get("source", ""))
+
 
 @dataclass(frozen=True, slots=True)
 class Wait:

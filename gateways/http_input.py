@@ -109,6 +109,16 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+#: Headers a reverse proxy adds: a request carrying one came from elsewhere, whatever its socket says.
+PROXY_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Real-IP", "X-Forwarded-Host", "X-Forwarded-Proto", "Via")
+
+
+def direct_loopback(request: web.Request) -> bool:
+    """The caller is on this host and not relayed: a reverse proxy on the same host connects from
+    loopback too, so a request with proxy headers is not trusted as local."""
+    return is_loopback(request.remote or "") and not any(h in request.headers for h in PROXY_HEADERS)
+
+
 def has_token(request: web.Request, token: str, *, in_query: bool = True) -> bool:
     """Whether the request carries ``token`` as ``Authorization: Bearer`` or (``in_query``) ``?token=``.
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
-from engine.ports.backend import Backend, BackendFailure, BackendTimeout, BusinessError, CallContext
+from engine.ports.backend import AUTH_LEVELS, Backend, BackendFailure, BackendTimeout, BusinessError, CallContext
 
 BACKEND_KEY = web.AppKey("backend", Backend)
 
@@ -48,6 +48,7 @@ async def _handle(request: web.Request) -> web.Response:
         session_id=str(body.get("session_id") or ""),
         locale=str(body.get("locale") or "zh"),
         extra={"idempotency_key": key} if key else {},
+        auth=body.get("auth") if body.get("auth") in AUTH_LEVELS else "none",
     )
     try:
         result = await backend.call(operation, body.get("params", {}), ctx)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TextIO
 
+from engine.ports.events import MASK
 from engine.run.engine import Engine
 from engine.types import Channel, Inbound, Reply
 
@@ -35,6 +36,8 @@ class LineSession:
         self.to = to
         self.calls = 0
         self.open = False
+        #: The last reply asked for a secret (password, code): its line is not echoed.
+        self.secret = False
 
     def _inbound(self, text: str, event: str) -> Inbound:
         key = self.msisdn if self.channel == "sms" else f"{self.msisdn}-{self.calls}"
@@ -44,14 +47,20 @@ class LineSession:
     async def dial(self) -> list[Reply]:
         self.calls += 1
         replies = await self.engine.handle(self._inbound("", "begin"))
-        self.open = bool(replies) and replies[0].wait is not None
+        self._note(replies)
         return replies
 
+    def _note(self, replies: list[Reply]) -> None:
+        wait = replies[0].wait if replies else None
+        self.open = wait is not None
+        self.secret = wait is not None and wait.secret
+
     async def send(self, text: str) -> list[Reply]:
-        if self.channel == "sms":
-            return await self.engine.handle(self._inbound(text, "input"))
         replies = await self.engine.handle(self._inbound(text, "input"))
-        self.open = bool(replies) and replies[0].wait is not None
+        open_before = self.open
+        self._note(replies)
+        if self.channel == "sms":  # an SMS thread never closes
+            self.open = open_before
         return replies
 
 
@@ -64,7 +73,7 @@ async def run_lines(engine: Engine, channel: Channel, msisdn: str, to: str, line
         line = raw.rstrip("\r\n")
         if channel != "sms" and not sim.open:
             _print(await sim.dial(), out)
-        print(f"> {line}", file=out)
+        print(f"> {MASK if sim.secret and line else line}", file=out)  # a password is never echoed
         _print(await sim.send(line), out)
     return 0
 

@@ -176,7 +176,7 @@ async def test_environment(delays: list[float | None]) -> None:
 async def test_environment_limits(delays: list[float | None]) -> None:
     ok, _ = connect(b"agi_x: 1\n" * (MAX_ENV_LINES - 1) + b"\n")
     assert await ok.read_environment(timeout=3) == {"agi_x": "1"}
-    assert delays == [3] * MAX_ENV_LINES
+    assert delays == [3] * (MAX_ENV_LINES + 1)  # the whole environment's deadline, then each line's
     endless, _ = connect(b"agi_x: 1\n" * MAX_ENV_LINES + b"\n")
     assert await failure(endless.read_environment(), AgiProtocolError) == "environment never ended"
     closed, _ = connect(b"agi_x: 1\n")

@@ -16,6 +16,7 @@ from engine.backend.demo_seed import month_of, previous_month
 from engine.backend.http import HttpBackend
 from engine.clock import ManualClock
 from engine.ports.backend import (
+    AuthLevel,
     Backend,
     BackendTimeout,
     BackendUnavailable,
@@ -33,10 +34,11 @@ class Harness:
     demo: DemoBackend
     clock: ManualClock
 
-    async def call(self, op: str, msisdn: str = ZHANG, /, *, lang: str = "zh", key: str = "", **params: Any) -> Any:
-        """Positional op/msisdn and keyword lang/key, so any param name stays free."""
+    async def call(self, op: str, msisdn: str = ZHANG, /, *, lang: str = "zh", key: str = "",
+                   auth: AuthLevel = "none", **params: Any) -> Any:
+        """Positional op/msisdn and keyword lang/key/auth, so any param name stays free."""
         extra = {"idempotency_key": key} if key else {}
-        ctx = CallContext(msisdn=msisdn, channel="ussd", session_id="s-1", locale=lang, extra=extra)
+        ctx = CallContext(msisdn=msisdn, channel="ussd", session_id="s-1", locale=lang, extra=extra, auth=auth)
         return await self.backend.call(op, params, ctx)
 
     async def fails(self, expected: str, op: str, msisdn: str = ZHANG, /, **params: Any) -> BusinessError:
@@ -204,12 +206,11 @@ async def test_right_password_resets_the_count(h: Harness) -> None:
 
 
 async def test_change_password(h: Harness) -> None:
+    await h.fails("AUTH_REQUIRED", "change_password", new_password="802413")  # the level travels with the call
     for weak in ("111111", "123456", "654321", "12345", "abcdef", "1234567"):
-        await h.fails("WEAK_PASSWORD", "change_password", old_password="123456", new_password=weak)
-    err = await h.fails("WRONG_PASSWORD", "change_password", old_password="999999", new_password="802413")
-    assert err.details == {"remaining": 4}, "weak choices must not have cost a try"
-    await h.fails("SAME_PASSWORD", "change_password", LINA, old_password="246810", new_password="246810")
-    assert await h.call("change_password", old_password="123456", new_password="802413") == {}
+        await h.fails("WEAK_PASSWORD", "change_password", auth="password", new_password=weak)
+    await h.fails("SAME_PASSWORD", "change_password", LINA, auth="password", new_password="246810")
+    assert await h.call("change_password", auth="password", new_password="802413") == {}
     assert await h.call("verify_password", password="802413") == {}
     await h.fails("WRONG_PASSWORD", "verify_password", password="123456")
 
@@ -217,35 +218,47 @@ async def test_change_password(h: Harness) -> None:
 async def test_reset_code_expires(h: Harness) -> None:
     code = (await h.call("request_reset_code"))["code"]
     assert re.fullmatch(r"\d{6}", code)
+    await h.fails("CODE_EXPIRED", "reset_password", new_password="802413")  # not before the code is checked
     wrong = f"{(int(code) + 1) % 10**6:06d}"
-    err = await h.fails("WRONG_CODE", "reset_password", code=wrong, new_password="802413")
+    err = await h.fails("WRONG_CODE", "verify_reset_code", code=wrong)
     assert err.details == {"remaining": 4}
-    await h.fails("WEAK_PASSWORD", "reset_password", code=code, new_password="000000")
+    assert await h.call("verify_reset_code", code=code) == {}
+    await h.fails("WEAK_PASSWORD", "reset_password", new_password="000000")
     h.clock.advance(301)
-    await h.fails("CODE_EXPIRED", "reset_password", code=code, new_password="802413")
+    await h.fails("CODE_EXPIRED", "reset_password", key="late", new_password="802413")
 
 
 async def test_reset_lifts_a_lock(h: Harness) -> None:
     for _ in range(5):
         with pytest.raises(BusinessError):
             await h.call("verify_password", password="000000")
-    await h.fails("CODE_EXPIRED", "reset_password", code="123456", new_password="802413")
+    await h.fails("CODE_EXPIRED", "verify_reset_code", code="123456")
     code = (await h.call("request_reset_code"))["code"]
     h.clock.advance(299)
-    assert await h.call("reset_password", code=code, new_password="802413") == {}
+    assert await h.call("verify_reset_code", code=code) == {}
+    assert await h.call("reset_password", new_password="802413") == {}
     assert await h.call("verify_password", password="802413") == {}
     # A repeat of the same request is answered from the idempotency record; a new one finds the code used.
-    assert await h.call("reset_password", code=code, new_password="802413") == {}
-    with pytest.raises(BusinessError, match="no valid reset code"):
-        await h.call("reset_password", key="another", code=code, new_password="802413")
+    assert await h.call("reset_password", new_password="802413") == {}
+    with pytest.raises(BusinessError, match="no verified reset code"):
+        await h.call("reset_password", key="another", new_password="802413")
 
 
 async def test_five_wrong_codes_burn_the_code(h: Harness) -> None:
     code = (await h.call("request_reset_code"))["code"]
     wrong = f"{(int(code) + 1) % 10**6:06d}"
-    for _ in range(5):
-        await h.fails("WRONG_CODE", "reset_password", code=wrong, new_password="802413")
-    await h.fails("CODE_EXPIRED", "reset_password", code=code, new_password="802413")
+    for i in range(5):
+        await h.fails("WRONG_CODE", "verify_reset_code", key=f"k{i}", code=wrong)
+    await h.fails("CODE_EXPIRED", "verify_reset_code", key="right", code=code)
+
+
+async def test_second_factor_code(h: Harness) -> None:
+    """request_otp / verify_otp: the second factor after the password, for sensitive operations."""
+    await h.fails("AUTH_REQUIRED", "request_otp")
+    code = (await h.call("request_otp", auth="password"))["code"]
+    await h.fails("WRONG_CODE", "verify_otp", auth="password", code=f"{(int(code) + 1) % 10**6:06d}")
+    assert await h.call("verify_otp", auth="password", code=code) == {}
+    await h.fails("CODE_EXPIRED", "verify_otp", key="again", auth="password", code=code)  # spent
 
 
 async def test_set_language(h: Harness) -> None:

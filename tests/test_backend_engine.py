@@ -68,7 +68,7 @@ async def test_balance(rig: Rig) -> None:
 
 
 async def test_topup_after_confirmation(rig: Rig) -> None:
-    for step in ("*100#", "5", "1", "20"):
+    for step in ("*100#", "5", "1", "20", "123456"):
         await rig.ussd(step)
     assert (await rig.demo.call("balance", {}, CTX))["balance"] == "50.00", "nothing before the yes"
     assert "70.00" in (await rig.ussd("1"))[0].text

@@ -7,7 +7,7 @@ import json
 import logging
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest
@@ -93,6 +93,7 @@ async def test_wire_format(scripted: Any) -> None:
         "channel": "ivr",
         "session_id": "call-7",
         "locale": "en",
+        "auth": "none",
         "params": {},
         "idempotency_key": None,
     }
@@ -112,14 +113,21 @@ async def test_business_error_carries_code_and_details(scripted: Any) -> None:
     assert got == ("INSUFFICIENT_BALANCE", "too poor", error["details"])
 
 
-async def test_timeout_is_retried_only_for_idempotent_ops(scripted: Any) -> None:
+async def test_the_timeout_is_the_whole_deadline_so_a_timeout_is_not_retried(scripted: Any) -> None:
+    """A retry after a timeout would double the deadline the operator configured (issue 12, hole 5)."""
     rec, backend = await scripted(slow(0.5), timeout=0.1)
     with pytest.raises(BackendTimeout):
         await backend.call("balance", {}, CTX)
-    assert len(rec.bodies) == 2
+    assert len(rec.bodies) == 1
     with pytest.raises(BackendTimeout):
         await backend.call("topup", {"amount": "20"}, CTX)
-    assert len(rec.bodies) == 3
+    assert len(rec.bodies) == 2
+
+
+async def test_a_quick_failure_is_retried_within_the_deadline(scripted: Any) -> None:
+    rec, backend = await scripted(answer(503, text="busy"), answer(body={"balance": "50.00"}), timeout=1.0)
+    assert await backend.call("balance", {}, CTX) == {"balance": "50.00"}
+    assert len(rec.bodies) == 2
 
 
 @pytest.mark.parametrize(
@@ -197,9 +205,11 @@ async def test_secrets_never_logged(caplog: pytest.LogCaptureFixture) -> None:
         ctx = CallContext("8613800138000", "ussd", "s-9")
         await backend.call("verify_password", {"password": "123456"}, ctx)
         with pytest.raises(BusinessError):
-            await backend.call("change_password", {"old_password": "918273", "new_password": "802413"}, ctx)
+            await backend.call("verify_password", {"password": "918273"}, ctx)
+        await backend.call("change_password", {"new_password": "802413"}, replace(ctx, auth="password"))
         code = (await backend.call("request_reset_code", {}, ctx))["code"]
-        await backend.call("reset_password", {"code": code, "new_password": "735194"}, ctx)
+        await backend.call("verify_reset_code", {"code": code}, ctx)
+        await backend.call("reset_password", {"new_password": "735194"}, ctx)
         await backend.close()
     await demo.close()
     assert "backend verify_password attempt 1: ok" in caplog.text

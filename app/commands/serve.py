@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from engine.store.loader import is_redis_url
 from gateways.hostport import parse_host_port
 from gateways.http_app import add_http_arguments
 from gateways.ivr.options import add_ivr_arguments
+from gateways.ratelimit import add_ratelimit_arguments
 from gateways.sms.options import add_smpp_arguments
 from gateways.ussd.options import add_ussd_arguments
 from gateways.ussd.smpp_options import add_ussd_smpp_arguments
@@ -50,6 +52,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_ussd_smpp_arguments(p)
     add_ivr_arguments(p)
     add_http_arguments(p)
+    add_ratelimit_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -110,6 +113,8 @@ def _supervise(args: argparse.Namespace) -> int:
         print("menuflow serve: --demo runs one embedded SMSC; use --workers 1 with --demo", file=sys.stderr)
         return 2
     argv = _child_argv(sys.argv[1:])
+    # workers fingerprint USSD progress with one key (gateways.ussd.cumulative)
+    os.environ.setdefault("MENUFLOW_STATE_KEY", secrets.token_hex(32))
     cmd = [sys.executable, "-m", "app.cli", *argv]
     alive = {child.pid: child for child in (subprocess.Popen(cmd) for _ in range(args.workers))}
     stopping = False

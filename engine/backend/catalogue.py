@@ -29,28 +29,34 @@ _OPS = (
     OperationInfo("subscribe", params=("code",), paid=True,
                   result=(*_PACKAGE, "already", "balance", "order", "effective")),
     OperationInfo("unsubscribe", params=("code",), result=(*_PACKAGE, "already")),
-    OperationInfo("topup", params=("amount", "idempotency_key"), paid=True, idempotent=False,
+    # Moves money from the linked bank card: only after the service password.
+    OperationInfo("topup", params=("amount", "idempotency_key"), paid=True, idempotent=False, auth="password",
                   result=("amount", "balance")),
     OperationInfo("points", result=("points",)),
-    OperationInfo("redeem_points", params=("item",), idempotent=False,
+    OperationInfo("redeem_points", params=("item",), idempotent=False, auth="password",
                   result=("item", "name_zh", "name_en", "cost", "points")),
-    OperationInfo("verify_password", params=("password",), secret_params=("password",), result=()),
+    OperationInfo("verify_password", params=("password",), secret_params=("password",), grants="password",
+                  result=()),
+    # The old password is proved by ``verify_password`` earlier in the same session (the engine
+    # passes the level in CallContext.auth): asking it again here would mean keeping it in the
+    # session between two turns, which is what a stolen Redis dump must never show.
     OperationInfo(
-        "change_password",
-        params=("old_password", "new_password"),
-        idempotent=False,
-        secret_params=("old_password", "new_password"),
-        result=(),
+        "change_password", params=("new_password",), idempotent=False, secret_params=("new_password",),
+        auth="password", result=(),
     ),
     # A retry issues a fresh code that supersedes the first: the engine sends whichever it got.
-    OperationInfo("request_reset_code", secret_results=("code",), result=("code", "valid_seconds")),
+    # Three per number per hour: each is an SMS to a number the requester may not own.
+    OperationInfo("request_reset_code", secret_results=("code",), per_hour=3, result=("code", "valid_seconds")),
+    # Checked in the turn it is typed; the backend remembers that it was (the session does not).
+    OperationInfo("verify_reset_code", params=("code",), idempotent=False, secret_params=("code",), result=()),
     OperationInfo(
-        "reset_password",
-        params=("code", "new_password"),
-        idempotent=False,
-        secret_params=("code", "new_password"),
-        result=(),
+        "reset_password", params=("new_password",), idempotent=False, secret_params=("new_password",), result=(),
     ),
+    # The second factor for sensitive operations ("二次短信密码确认"): a code by SMS after the password.
+    OperationInfo("request_otp", secret_results=("code",), auth="password", per_hour=3,
+                  result=("code", "valid_seconds")),
+    OperationInfo("verify_otp", params=("code",), idempotent=False, secret_params=("code",), auth="password",
+                  grants="password+otp", result=()),
     OperationInfo("set_language", params=("locale",), result=("locale",)),
     OperationInfo("complaint", params=("category", "text"), idempotent=False, result=("ticket",)),
 )

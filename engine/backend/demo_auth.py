@@ -1,7 +1,10 @@
 """Service-password operations of the demo operator: verify, change, reset by SMS code.
 
 Five wrong passwords in a row lock the account for a day of clock time; a reset
-code (valid five minutes, five tries) is the way back in. The failure counter is
+code (valid five minutes, five tries) is the way back in. Codes (reset, and the
+second-factor OTP) are kept only as salted hashes; a reset code checked right
+is marked verified here, so the session never has to carry it to the turn that
+sets the new password. The failure counter is
 written before the error is raised and the backend commits on business errors,
 so a wrong guess always counts.
 """
@@ -15,7 +18,7 @@ from typing import Any
 
 from engine.backend.demo_ops import DemoCall, Handler
 from engine.backend.demo_seed import hash_secret
-from engine.ports.backend import BusinessError
+from engine.ports.backend import AuthLevel, BusinessError, auth_reaches
 
 MAX_TRIES = 5
 LOCK_SECONDS = 24 * 3600
@@ -78,6 +81,12 @@ def _set_password(call: DemoCall, password: str) -> None:
     )
 
 
+def _require(call: DemoCall, level: AuthLevel) -> None:
+    """Defence in depth: the engine already refused a session below ``level``."""
+    if not auth_reaches(call.ctx.auth, level):
+        raise BusinessError("authentication required", code="AUTH_REQUIRED", details={"needs": level})
+
+
 def verify_password(call: DemoCall) -> dict[str, Any]:
     _check_unlocked(call)
     _check_password(call, call.text("password"))
@@ -85,44 +94,74 @@ def verify_password(call: DemoCall) -> dict[str, Any]:
 
 
 def change_password(call: DemoCall) -> dict[str, Any]:
-    """Weakness is checked first, so a weak choice never costs a try."""
+    """The old password was proved by ``verify_password`` in this session (see the catalogue)."""
+    _require(call, "password")
     _check_unlocked(call)
     new = call.text("new_password")
     _check_weak(new)
-    _check_password(call, call.text("old_password"))
     if _matches(call, new):
         raise BusinessError("new password equals the old one", code="SAME_PASSWORD")
     _set_password(call, new)
     return {}
 
 
-def request_reset_code(call: DemoCall) -> dict[str, Any]:
-    """Issue a fresh code (superseding any earlier one); the engine sends it by SMS."""
+def _issue(call: DemoCall, purpose: str) -> dict[str, Any]:
+    """A fresh code for ``purpose`` (superseding any earlier one); the engine sends it by SMS."""
     code = f"{secrets.randbelow(10**6):06d}"
     call.db.execute(
-        "INSERT OR REPLACE INTO reset_codes VALUES (?, ?, ?, 0)",
-        (call.msisdn, hash_secret(call.msisdn, code), call.now + CODE_SECONDS),
+        "INSERT OR REPLACE INTO codes VALUES (?, ?, ?, ?, 0, 0)",
+        (call.msisdn, purpose, hash_secret(call.msisdn + purpose, code), call.now + CODE_SECONDS),
     )
     return {"code": code, "valid_seconds": CODE_SECONDS}
 
 
-def reset_password(call: DemoCall) -> dict[str, Any]:
-    """Set a new password with the SMS code; this also lifts a lock."""
-    row = call.db.execute("SELECT * FROM reset_codes WHERE msisdn = ?", (call.msisdn,)).fetchone()
+def _check_code(call: DemoCall, purpose: str) -> None:
+    """The typed code against the stored hash: five wrong tries spend it."""
+    where = "WHERE msisdn = ? AND purpose = ?"
+    row = call.db.execute(f"SELECT * FROM codes {where}", (call.msisdn, purpose)).fetchone()
     if row is None or row["expires_at"] <= call.now:
-        call.db.execute("DELETE FROM reset_codes WHERE msisdn = ?", (call.msisdn,))
-        raise BusinessError("no valid reset code", code="CODE_EXPIRED")
-    new = call.text("new_password")
-    _check_weak(new)
-    if not hmac.compare_digest(hash_secret(call.msisdn, call.text("code")), row["code_hash"]):
+        call.db.execute(f"DELETE FROM codes {where}", (call.msisdn, purpose))
+        raise BusinessError("no valid code", code="CODE_EXPIRED")
+    if not hmac.compare_digest(hash_secret(call.msisdn + purpose, call.text("code")), row["code_hash"]):
         failures = row["failures"] + 1
         if failures >= CODE_TRIES:
-            call.db.execute("DELETE FROM reset_codes WHERE msisdn = ?", (call.msisdn,))
+            call.db.execute(f"DELETE FROM codes {where}", (call.msisdn, purpose))
         else:
-            call.db.execute("UPDATE reset_codes SET failures = ? WHERE msisdn = ?", (failures, call.msisdn))
+            call.db.execute(f"UPDATE codes SET failures = ? {where}", (failures, call.msisdn, purpose))
         raise BusinessError("wrong code", code="WRONG_CODE", details={"remaining": CODE_TRIES - failures})
-    call.db.execute("DELETE FROM reset_codes WHERE msisdn = ?", (call.msisdn,))
-    _set_password(call, new)
+
+
+def request_reset_code(call: DemoCall) -> dict[str, Any]:
+    return _issue(call, "reset")
+
+
+def verify_reset_code(call: DemoCall) -> dict[str, Any]:
+    """Check the code in the turn it is typed; the row remembers it was right (not the session)."""
+    _check_code(call, "reset")
+    call.db.execute("UPDATE codes SET verified = 1 WHERE msisdn = ? AND purpose = 'reset'", (call.msisdn,))
+    return {}
+
+
+def reset_password(call: DemoCall) -> dict[str, Any]:
+    """Set a new password after a verified reset code; this also lifts a lock."""
+    row = call.db.execute("SELECT * FROM codes WHERE msisdn = ? AND purpose = 'reset'", (call.msisdn,)).fetchone()
+    if row is None or not row["verified"] or row["expires_at"] <= call.now:
+        raise BusinessError("no verified reset code", code="CODE_EXPIRED")
+    _check_weak(call.text("new_password"))
+    call.db.execute("DELETE FROM codes WHERE msisdn = ? AND purpose = 'reset'", (call.msisdn,))
+    _set_password(call, call.text("new_password"))
+    return {}
+
+
+def request_otp(call: DemoCall) -> dict[str, Any]:
+    _require(call, "password")
+    return _issue(call, "otp")
+
+
+def verify_otp(call: DemoCall) -> dict[str, Any]:
+    _require(call, "password")
+    _check_code(call, "otp")
+    call.db.execute("DELETE FROM codes WHERE msisdn = ? AND purpose = 'otp'", (call.msisdn,))
     return {}
 
 
@@ -130,5 +169,8 @@ HANDLERS: dict[str, Handler] = {
     "verify_password": verify_password,
     "change_password": change_password,
     "request_reset_code": request_reset_code,
+    "verify_reset_code": verify_reset_code,
     "reset_password": reset_password,
+    "request_otp": request_otp,
+    "verify_otp": verify_otp,
 }

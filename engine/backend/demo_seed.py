@@ -32,8 +32,9 @@ CREATE TABLE IF NOT EXISTS subscriptions (
 CREATE TABLE IF NOT EXISTS charges (
     id INTEGER PRIMARY KEY, msisdn TEXT NOT NULL, month TEXT NOT NULL, name_zh TEXT NOT NULL,
     name_en TEXT NOT NULL, amount INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS reset_codes (
-    msisdn TEXT PRIMARY KEY, code_hash TEXT NOT NULL, expires_at REAL NOT NULL, failures INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS codes (
+    msisdn TEXT NOT NULL, purpose TEXT NOT NULL, code_hash TEXT NOT NULL, expires_at REAL NOT NULL,
+    failures INTEGER NOT NULL, verified INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (msisdn, purpose));
 CREATE TABLE IF NOT EXISTS complaints (
     id INTEGER PRIMARY KEY, msisdn TEXT NOT NULL, category TEXT NOT NULL, text TEXT NOT NULL,
     created_at REAL NOT NULL);

@@ -19,6 +19,7 @@ import aiohttp
 
 from engine.backend.keys import idempotency_key
 from engine.ports.backend import (
+    AUTH_LEVELS,
     BackendFailure,
     BackendTimeout,
     BackendUnavailable,
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 OperationsSpec = Iterable[OperationInfo] | Mapping[str, Mapping[str, Any]]
 _TUPLE_FIELDS = ("params", "secret_params", "secret_results")
 _BOOL_FIELDS = ("paid", "idempotent")
+_AUTH_FIELDS = ("auth", "grants")
 
 
 def parse_operations(spec: OperationsSpec) -> dict[str, OperationInfo]:
@@ -40,7 +42,7 @@ def parse_operations(spec: OperationsSpec) -> dict[str, OperationInfo]:
         return {op.name: op for op in spec}
     ops: dict[str, OperationInfo] = {}
     for name, fields in spec.items():
-        unknown = set(fields) - {*_TUPLE_FIELDS, *_BOOL_FIELDS}
+        unknown = set(fields) - {*_TUPLE_FIELDS, *_BOOL_FIELDS, *_AUTH_FIELDS, "per_hour"}
         if unknown:
             raise ValueError(f"operations.{name}: unknown key {sorted(unknown)[0]!r}")
         kwargs: dict[str, Any] = {}
@@ -53,6 +55,16 @@ def parse_operations(spec: OperationsSpec) -> dict[str, OperationInfo]:
             if key in fields and not isinstance(fields[key], bool):
                 raise ValueError(f"operations.{name}.{key}: expected true or false, got {fields[key]!r}")
             kwargs[key] = fields.get(key, key == "idempotent")
+        for key in _AUTH_FIELDS:
+            if key in fields:
+                if fields[key] not in AUTH_LEVELS:
+                    raise ValueError(f"operations.{name}.{key}: expected one of {', '.join(AUTH_LEVELS)}, "
+                                     f"got {fields[key]!r}")
+                kwargs[key] = fields[key]
+        per_hour = fields.get("per_hour", 0)
+        if not isinstance(per_hour, int) or isinstance(per_hour, bool) or per_hour < 0:
+            raise ValueError(f"operations.{name}.per_hour: expected a whole number >= 0, got {per_hour!r}")
+        kwargs["per_hour"] = per_hour
         ops[name] = OperationInfo(name, **kwargs)
     return ops
 
@@ -72,7 +84,9 @@ class HttpBackend:
     ) -> None:
         self._base = base_url.rstrip("/")
         self._ops = parse_operations(operations)
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        #: The whole deadline of one call, retries included (``--backend-timeout``): a retry gets
+        #: what the first attempt left, so a 2 s deadline never becomes 4 s.
+        self._deadline = timeout
         self._retries = retries
         self._headers = dict(headers or {})
         if token:
@@ -91,37 +105,44 @@ class HttpBackend:
             "channel": ctx.channel,
             "session_id": ctx.session_id,
             "locale": ctx.locale,
+            # The level the engine checked (see OperationInfo.auth): the backend may insist on it too.
+            "auth": ctx.auth,
             "params": dict(params),
             "idempotency_key": None if info.idempotent else idempotency_key(operation, params, ctx),
         }
         payload = json.dumps(body, ensure_ascii=False, default=str).encode()
         attempts = 1 + (self._retries if info.idempotent else 0)
         attempt = 1
+        deadline = time.monotonic() + self._deadline
         while True:
             started = time.perf_counter()
+            left = deadline - time.monotonic()
             try:
-                result = await self._post(operation, payload)
+                if left <= 0:
+                    raise BackendTimeout(f"{operation}: no answer in {self._deadline:g}s", code="TIMEOUT")
+                result = await self._post(operation, payload, left)
             except BusinessError as exc:
                 self._log(operation, attempt, started, exc.code)
                 raise
             except BackendFailure as exc:
                 self._log(operation, attempt, started, exc.code or exc.kind, logging.WARNING)
-                if attempt >= attempts:
+                if attempt >= attempts or deadline - time.monotonic() <= 0:
                     raise
                 attempt += 1
                 continue
             self._log(operation, attempt, started, "ok")
             return result
 
-    async def _post(self, operation: str, payload: bytes) -> dict[str, Any]:
+    async def _post(self, operation: str, payload: bytes, seconds: float) -> dict[str, Any]:
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=self._timeout, headers=self._headers)
+            self._session = aiohttp.ClientSession(headers=self._headers)
         url = f"{self._base}/{operation}"
         try:
-            async with self._session.post(url, data=payload, headers={"Content-Type": "application/json"}) as resp:
+            async with self._session.post(url, data=payload, headers={"Content-Type": "application/json"},
+                                          timeout=aiohttp.ClientTimeout(total=seconds)) as resp:
                 status, text = resp.status, await resp.text(errors="replace")
         except TimeoutError as exc:
-            raise BackendTimeout(f"{operation}: no answer in {self._timeout.total}s", code="TIMEOUT") from exc
+            raise BackendTimeout(f"{operation}: no answer in {self._deadline:g}s", code="TIMEOUT") from exc
         except (aiohttp.ClientError, OSError) as exc:
             raise BackendUnavailable(f"{operation}: {type(exc).__name__}", code="CONNECTION") from exc
         return _decode(operation, status, text)

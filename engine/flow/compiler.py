@@ -152,10 +152,16 @@ def compile_spec(lang: Language, spec: FlowSpec, file: str, positions: Positions
                         frozenset(secrets), _machine(nodes, spec.entry, parent), digest)
 
 
+#: A flow file is a few tens of kilobytes; past this it is a mistake or an attack, not a menu.
+MAX_FLOW_BYTES = 1_000_000
+
+
 def compile_file(lang: Language, path: str) -> CompiledFlow:
     try:
         with open(path, encoding="utf-8") as fh:
-            source = fh.read()
+            source = fh.read(MAX_FLOW_BYTES + 1)
+        if len(source) > MAX_FLOW_BYTES:
+            raise FlowError([Diagnostic(path, 1, 1, "error", (), f"file larger than {MAX_FLOW_BYTES} characters")])
     except (OSError, UnicodeDecodeError) as exc:
         raise FlowError([Diagnostic(path, 1, 1, "error", (), f"cannot read file: {exc}")]) from None
     spec, positions, diags = parse_file(lang, path, source)

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping
 
 from engine.flow.defined import analyse, anywhere
 from engine.flow.diagnostics import Diagnostic, Path
+from engine.flow.lint_auth import unauthenticated
 from engine.flow.model import CompiledFlow, warning
 from engine.flow.spec import Text
 from engine.flow.varcheck import check_vars, error
@@ -55,6 +56,7 @@ def lint_flow(flow: CompiledFlow, operations: Mapping[str, OperationInfo] | None
                                    f"unknown backend operation '{op}'; the backend offers: "
                                    f"{', '.join(sorted(operations))}"))
         out += _unguarded_paid(flow, operations)
+        out += unauthenticated(flow, _starts(flow), operations, flows or {flow.id: flow})
     if flows is not None:
         ops = operations or {}
         out += check_vars(flow, ops, analyse(flows, ops).get(flow.id, {}), anywhere(flows, ops))

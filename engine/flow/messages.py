@@ -54,6 +54,11 @@ BUILTIN: dict[str, dict[str, str]] = {
     "ivr_repeat": {"zh": "重听请按{{ key }}", "en": "To repeat, press {{ key }}"},
     "ivr_agent": {"zh": "人工服务请按{{ key }}", "en": "For an agent, press {{ key }}"},
     "sms_nav": {"zh": "回复{{ key }}返回主菜单", "en": "Reply {{ key }} for the main menu"},
+    "too_frequent": {"zh": "操作过于频繁，请稍后再试。", "en": "Too many attempts. Please try again later."},
+    "auth_required": {
+        "zh": "该业务需先验证服务密码，本次业务未办理。",
+        "en": "This service needs your service password first; nothing was done.",
+    },
     "deadline": {
         "zh": "受理中，结果将以短信通知。",
         "en": "Your request is being processed; the result will be sent by SMS.",

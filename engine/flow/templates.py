@@ -7,16 +7,22 @@ flow author cannot reach Python internals through a template.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+import time
+from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from jinja2 import TemplateSyntaxError, meta
+from jinja2.nodes import For, Node
 from jinja2.nodes import Template as TemplateNode
 from jinja2.sandbox import SandboxedEnvironment
 
 from engine.flow.spec import LocaleText, Text, TextSpec
+
+log = logging.getLogger("menuflow.templates")
 
 
 def _yuan(value: Any) -> str:
@@ -26,11 +32,62 @@ def _yuan(value: Any) -> str:
         return str(value)
 
 
-ENV = SandboxedEnvironment(autoescape=False, keep_trailing_newline=False)
+#: Bounds on one render. A flow is data a product owner edits: a slip like ``'x' * 100000000`` or a
+#: nested loop must cost a subscriber a blank text, not the process a frozen event loop.
+MAX_OUTPUT = 16_384  # characters: a long SMS is 10 parts of 70; USSD pages are 80-182
+MAX_REPEAT = 1_024  # characters or items one ``*`` or ``center`` may produce
+MAX_RANGE = 1_000
+MAX_POWER = 128  # largest exponent of ``**``
+RENDER_SECONDS = 0.02
+#: Loops inside loops: two levels cover every menu and bill; three over bounded ranges are a billion steps.
+MAX_LOOP_DEPTH = 2
+_deadline: ContextVar[float] = ContextVar("menuflow_render_deadline", default=0.0)
+
+
+class RenderLimit(Exception):
+    """A render went past one of the bounds above."""
+
+
+class _BoundedSandbox(SandboxedEnvironment):
+    """Jinja's sandbox (no Python internals) plus bounds on the operators that make huge values."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(right, int | float) and abs(right) > MAX_POWER:
+            raise RenderLimit(f"exponent {right} over {MAX_POWER}")
+        if operator == "*":
+            for seq, n in ((left, right), (right, left)):
+                if isinstance(seq, str | list | tuple) and isinstance(n, int) and len(seq) * n > MAX_REPEAT:
+                    raise RenderLimit(f"'*' would make {len(seq) * n} items")
+        return super().call_binop(context, operator, left, right)
+
+
+def _range(*args: int) -> Iterator[int]:
+    """A bounded range that also watches the render's clock (a loop without output yields no chunk)."""
+    r = range(*args)
+    if len(r) > MAX_RANGE:
+        raise RenderLimit(f"range of {len(r)} over {MAX_RANGE}")
+    deadline = _deadline.get()
+    for i in r:
+        if deadline and time.perf_counter() > deadline:
+            raise RenderLimit(f"render over {RENDER_SECONDS * 1000:g} ms")
+        yield i
+
+
+def _center(value: Any, width: int = 80) -> str:
+    if width > MAX_REPEAT:
+        raise RenderLimit(f"center width {width} over {MAX_REPEAT}")
+    return str(value).center(width)
+
+
+ENV = _BoundedSandbox(autoescape=False, keep_trailing_newline=False)
 ENV.filters["yuan"] = _yuan
+ENV.filters["center"] = _center
+ENV.globals["range"] = _range
 
 #: Variables every template may use without a state defining them.
-BUILTINS = frozenset({"msisdn", "channel", "locale", "flow", "authenticated"})
+BUILTINS = frozenset({"msisdn", "channel", "locale", "flow", "authenticated", "auth_level"})
 
 
 class TemplateError(ValueError):
@@ -48,8 +105,10 @@ class Tpl:
         if self.compiled is None:
             return self.source
         try:
-            return str(self.compiled.render(ctx))
-        except Exception:  # a broken template must never reach a subscriber as a traceback
+            return _bounded(self.compiled.generate(ctx))
+        except Exception as exc:  # a broken template must never reach a subscriber as a traceback
+            if isinstance(exc, RenderLimit):
+                log.warning("template render stopped: %s in %.60r", exc, self.source)
             return ""
 
     @property
@@ -57,13 +116,40 @@ class Tpl:
         return self.compiled is None
 
 
+def _bounded(chunks: Iterator[str]) -> str:
+    """Join a render's chunks while it stays under ``MAX_OUTPUT`` and ``RENDER_SECONDS``."""
+    out: list[str] = []
+    size = 0
+    deadline = time.perf_counter() + RENDER_SECONDS
+    token = _deadline.set(deadline)
+    try:
+        for chunk in chunks:
+            size += len(chunk)
+            if size > MAX_OUTPUT:
+                raise RenderLimit(f"output over {MAX_OUTPUT} characters")
+            if time.perf_counter() > deadline:
+                raise RenderLimit(f"render over {RENDER_SECONDS * 1000:g} ms")
+            out.append(chunk)
+    finally:
+        _deadline.reset(token)
+    return "".join(out)
+
+
+def _loop_depth(node: Node, depth: int = 0) -> int:
+    inner = depth + 1 if isinstance(node, For) else depth
+    return max([inner, *(_loop_depth(child, inner) for child in node.iter_child_nodes())])
+
+
 def compile_template(source: str) -> Tpl:
     if "{{" not in source and "{%" not in source:
         return Tpl(source)
     try:
-        return Tpl(source, ENV.from_string(source))
+        ast = ENV.parse(source)
     except TemplateSyntaxError as exc:
         raise TemplateError(f"template syntax: {exc.message} in {source!r}") from None
+    if _loop_depth(ast) > MAX_LOOP_DEPTH:
+        raise TemplateError(f"loops nested more than {MAX_LOOP_DEPTH} deep in {source!r}")
+    return Tpl(source, ENV.from_string(ast))
 
 
 def template_variables(source: str) -> set[str]:

@@ -38,8 +38,52 @@ class YamlLoadError(Exception):
         self.diagnostic = diagnostic
 
 
+#: Bounds on one flow file, each reported where it is crossed. A flow file is edited by hand and
+#: reloaded by a running server: an alias bomb (a few lines that expand to billions of values),
+#: 10,000-deep nesting (PyYAML composes recursively) or a stray NUL must be an error, not an
+#: out-of-memory, a RecursionError or a traceback.
+MAX_DEPTH = 64
+MAX_ALIASES = 100
+MAX_VALUES = 200_000
+
+_OPEN = (yaml.BlockMappingStartToken, yaml.BlockSequenceStartToken, yaml.FlowMappingStartToken,
+         yaml.FlowSequenceStartToken)
+_CLOSE = (yaml.BlockEndToken, yaml.FlowMappingEndToken, yaml.FlowSequenceEndToken)
+
+
+def _precheck(text: str, filename: str) -> None:
+    """Scan tokens (iteratively, unlike composing) for nesting and aliases past the bounds."""
+    depth = aliases = 0
+    try:
+        for token in yaml.scan(text, Loader=_Loader):
+            if isinstance(token, _OPEN):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise YamlLoadError(_mark(filename, token.start_mark, f"nested more than {MAX_DEPTH} levels deep"))
+            elif isinstance(token, _CLOSE):
+                depth -= 1
+            elif isinstance(token, yaml.AliasToken):
+                aliases += 1
+                if aliases > MAX_ALIASES:
+                    raise YamlLoadError(_mark(filename, token.start_mark, f"more than {MAX_ALIASES} aliases (*name)"))
+    except yaml.reader.ReaderError as exc:
+        before = text[: exc.position]
+        line, col = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1
+        code = ord(exc.character) if isinstance(exc.character, str) else int(exc.character)
+        what = f"character U+{code:04X}"
+        raise YamlLoadError(Diagnostic(filename, line, col, "error", (),
+                                       f"YAML syntax: {what} is not allowed in a flow file ({exc.reason})")) from None
+    except yaml.MarkedYAMLError:
+        return  # reported, with its position, by the full parse
+
+
+def _mark(filename: str, mark: yaml.Mark, message: str) -> Diagnostic:
+    return Diagnostic(filename, mark.line + 1, mark.column + 1, "error", (), f"YAML: {message}")
+
+
 def load_with_positions(text: str, filename: str) -> tuple[Any, Positions]:
     """Parse one YAML document into plain data plus a path → position map."""
+    _precheck(text, filename)
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
@@ -51,7 +95,7 @@ def load_with_positions(text: str, filename: str) -> tuple[Any, Positions]:
     positions: Positions = {}
     if node is None:
         return None, positions
-    data = _convert(node, (), positions, loader, filename)
+    data = _convert(node, (), positions, loader, filename, [MAX_VALUES])
     return data, positions
 
 
@@ -85,7 +129,15 @@ def explain(exc: yaml.MarkedYAMLError, lines: list[str]) -> tuple[int, int, str]
     return line, col, f"this cannot be read as YAML ({problem or 'invalid syntax'})"
 
 
-def _convert(node: yaml.Node, path: Path, pos: Positions, loader: _Loader, filename: str) -> Any:
+def _convert(node: yaml.Node, path: Path, pos: Positions, loader: _Loader, filename: str,
+             budget: list[int]) -> Any:
+    if len(path) > MAX_DEPTH:  # an alias inside its own anchor (a: &a [*a]) nests without end
+        raise YamlLoadError(_at(filename, node, path[:MAX_DEPTH], f"nested more than {MAX_DEPTH} levels deep "
+                                                                  "(an alias inside its own anchor?)"))
+    budget[0] -= 1
+    if budget[0] < 0:  # aliases re-use nodes: a few lines can stand for billions of values
+        raise YamlLoadError(_at(filename, node, path, f"the document expands to more than {MAX_VALUES} values "
+                                                      "(aliases repeating aliases?)"))
     pos[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
@@ -99,11 +151,11 @@ def _convert(node: yaml.Node, path: Path, pos: Positions, loader: _Loader, filen
                 raise YamlLoadError(
                     _at(filename, key_node, (*path, key), f"duplicate key '{key}' (each key may appear once)")
                 )
-            out[key] = _convert(value_node, (*path, key), pos, loader, filename)
+            out[key] = _convert(value_node, (*path, key), pos, loader, filename, budget)
             pos.setdefault(("#key", *path, key), (key_node.start_mark.line + 1, key_node.start_mark.column + 1))
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_convert(item, (*path, i), pos, loader, filename) for i, item in enumerate(node.value)]
+        return [_convert(item, (*path, i), pos, loader, filename, budget) for i, item in enumerate(node.value)]
     try:
         return loader.construct_object(node, deep=True)
     except yaml.constructor.ConstructorError as exc:

@@ -7,6 +7,16 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
 FailureKind = Literal["business", "timeout", "unavailable"]
+#: How much a session has proved about its subscriber, weakest first: nothing, the service
+#: password, the password and then a one-time code sent by SMS ("二次短信密码确认").
+AuthLevel = Literal["none", "password", "password+otp"]
+AUTH_LEVELS: tuple[AuthLevel, ...] = ("none", "password", "password+otp")
+_RANK: dict[str, int] = {level: i for i, level in enumerate(AUTH_LEVELS)}
+
+
+def auth_reaches(have: str, need: str) -> bool:
+    """Whether level ``have`` satisfies ``need`` (an unknown level satisfies only "none")."""
+    return _RANK.get(have, 0) >= _RANK.get(need, len(AUTH_LEVELS))
 
 
 class BackendFailure(Exception):
@@ -44,6 +54,9 @@ class CallContext:
     session_id: str
     locale: str = "zh"
     extra: Mapping[str, Any] = field(default_factory=dict)
+    #: The level the session had reached when it made the call: a backend that trusts the
+    #: engine's check (``change_password`` without the old password) reads it here.
+    auth: AuthLevel = "none"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +77,14 @@ class OperationInfo:
     result: tuple[str, ...] | None = None
     #: List fields of the result and the fields of their items: (("packages", ("code", "price")),).
     result_items: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    #: The level a session must have reached to run it; the engine refuses it otherwise, whatever
+    #: the flow says, and the linter points at the path that reaches it without the check.
+    auth: AuthLevel = "none"
+    #: The level a success proves (``verify_password`` → "password"): the session keeps the level
+    #: and the time, never the secret that proved it.
+    grants: AuthLevel | None = None
+    #: Calls per subscriber per hour (0 = no limit), e.g. reset codes sent by SMS to a victim.
+    per_hour: int = 0
 
 
 @runtime_checkable

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from engine.backend.loader import load_backend
 from engine.clock import Clock, SystemClock
 from engine.flow.registry import FlowRegistry
+from engine.limits import RateLimiter
 from engine.ports.backend import Backend, BackendFailure, CallContext
 from engine.ports.sessions import SessionStore
 from engine.run.engine import Engine, LocaleLookup
@@ -46,10 +47,13 @@ def build_engine(
     *,
     call_timeout: float = 2.0,
     ttl: dict[str, float] | None = None,
+    limits: RateLimiter | None = None,
 ) -> Engine:
     clock = clock or SystemClock()
     registry = flows if isinstance(flows, FlowRegistry) else load_registry(flows)
-    be = load_backend(backend, clock=clock) if isinstance(backend, str) else backend
+    # --backend-timeout is the whole deadline of a call, the HTTP backend's retries included
+    be = load_backend(backend, clock=clock, timeout=call_timeout) if isinstance(backend, str) else backend
     lookup = profile_locale(be)
     sessions = store if store is not None else MemoryStore(clock)
-    return Engine(registry, be, sessions, clock, call_timeout=call_timeout, ttl=ttl, locale_lookup=lookup)
+    return Engine(registry, be, sessions, clock, call_timeout=call_timeout, ttl=ttl, locale_lookup=lookup,
+                  limits=limits)

@@ -14,13 +14,14 @@ from typing import Any
 
 from engine.flow.model import CompiledFlow
 from engine.flow.registry import FlowRegistry
+from engine.limits import MemoryRateLimiter, RateLimiter
 from engine.ports.backend import Backend, BackendFailure, BackendTimeout, BackendUnavailable, CallContext, OperationInfo
 from engine.ports.events import EngineEvent, Observer
 
 
 class TurnContext:
     def __init__(self, registry: FlowRegistry, backend: Backend, call_timeout: float,
-                 observers: list[Observer], log: logging.Logger) -> None:
+                 observers: list[Observer], log: logging.Logger, limits: RateLimiter | None = None) -> None:
         self.registry = registry
         self.backend = backend
         self.call_timeout = call_timeout
@@ -29,9 +30,25 @@ class TurnContext:
         self.log = log
         #: Subscribers whose language a ``set: {locale: ...}`` just changed (the profile cache drops them).
         self.locale_changed: set[str] = set()
+        #: Per-number counters: operations with ``per_hour`` and failed checks per source.
+        self.limits: RateLimiter = limits if limits is not None else MemoryRateLimiter()
+        self._secrets: frozenset[str] = frozenset()
+        self._secrets_generation = -1
 
     def flow(self, flow_id: str, version: int) -> CompiledFlow | None:
         return self.registry.get(flow_id, version)
+
+    def secret_names(self) -> frozenset[str]:
+        """Every current flow's secret variables, rebuilt when flows are reloaded.
+
+        A turn wipes all of them, not only its own flow's: a password typed in the ``auth``
+        subflow must not survive in a session that has returned to its caller (sessions saved
+        before secret inputs were wiped per turn still carry one).
+        """
+        if self._secrets_generation != self.registry.generation:
+            self._secrets = frozenset(n for f in self.registry.current.values() for n in f.secrets)
+            self._secrets_generation = self.registry.generation
+        return self._secrets
 
     def current(self, flow_id: str) -> CompiledFlow | None:
         return self.registry.current.get(flow_id)

@@ -6,6 +6,7 @@ It holds no protocol knowledge and does no I/O of its own beyond its ports
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 
@@ -15,6 +16,7 @@ from engine.flow.messages import builtin
 from engine.flow.model import CompiledFlow
 from engine.flow.registry import FlowRegistry
 from engine.flow.spec import normalize_command
+from engine.limits import MemoryRateLimiter, RateLimiter
 from engine.ports.backend import Backend
 from engine.ports.events import EngineEvent, Observer
 from engine.ports.sessions import SessionBusy, SessionStore, StaleSession, StoreUnavailable
@@ -28,6 +30,13 @@ from engine.types import Inbound, Reply
 LocaleLookup = Callable[[str], Awaitable[str | None]]
 #: Profile languages remembered per process before the cache starts over.
 LOCALE_CACHE = 100_000
+#: How long a new dialog waits for the profile's language (under the session lock) before it
+#: starts in the flow's own: a hung backend must not hold back even the static welcome menu.
+#: After a look-up timed out, new dialogs skip it for ``LOCALE_PAUSE`` seconds (the backend is
+#: evidently slow) instead of each waiting again. ``asyncio.timeout`` costs a timer, not a task:
+#: a task per new session halved the session-creation benchmark.
+LOCALE_WAIT = 0.15
+LOCALE_PAUSE = 30.0
 
 
 class Engine:
@@ -41,6 +50,7 @@ class Engine:
         ttl: Mapping[str, float] | None = None,
         call_timeout: float = 2.0,
         locale_lookup: LocaleLookup | None = None,
+        limits: RateLimiter | None = None,
     ) -> None:
         self.registry = registry
         self.router = Router(registry)
@@ -50,9 +60,12 @@ class Engine:
         self.ttl = {ch: p.session_ttl for ch, p in PROFILES.items()} | dict(ttl or {})
         self.observers: list[Observer] = []
         self.log = logging.getLogger("menuflow.engine")
-        self.world = TurnContext(registry, backend, call_timeout, self.observers, self.log)
+        self.world = TurnContext(registry, backend, call_timeout, self.observers, self.log,
+                                 limits or MemoryRateLimiter(self.clock))
         self._locale_lookup = locale_lookup
         self._locales: dict[str, str] = {}
+        #: Until when profile look-ups are skipped (one timed out: the backend is slow).
+        self._lookups_paused_until = 0.0
 
     @property
     def call_timeout(self) -> float:
@@ -98,6 +111,15 @@ class Engine:
     async def _handle(self, inbound: Inbound) -> list[Reply]:
         now = self.clock.now()
         session = await self.store.get(inbound.key)
+        if session is not None and session.msisdn != inbound.msisdn:
+            # A session id belongs to the number that opened it: another number can neither
+            # continue nor end it (a USSD sessionId or a call id is not a secret).
+            self.log.warning("%s input for %s from another number refused", inbound.channel, inbound.key)
+            self.emit(EngineEvent("failed", inbound.key, inbound.channel, data={"reason": "foreign"}))
+            flow = next(iter(self.registry.current.values()))
+            locale = inbound.locale or flow.locale
+            text = flow.message("session_expired", inbound.channel, locale, {})
+            return [Reply(inbound.channel, inbound.msisdn, text, locale)]
         if inbound.event == "end":
             if session is not None:
                 await self.store.delete(inbound.key)
@@ -157,9 +179,14 @@ class Engine:
                 self._locales.pop(msisdn, None)
             self.world.locale_changed.clear()
         cached = self._locales.get(inbound.msisdn)
-        if cached is None and self._locale_lookup is not None:
+        if cached is None and self._locale_lookup is not None and self.clock.now() >= self._lookups_paused_until:
             try:
-                cached = await self._locale_lookup(inbound.msisdn) or flow.locale
+                async with asyncio.timeout(min(LOCALE_WAIT, self.call_timeout)):
+                    cached = await self._locale_lookup(inbound.msisdn) or flow.locale
+            except TimeoutError:
+                self.log.warning("profile look-up over %.0f ms: skipped for %.0f s", LOCALE_WAIT * 1000, LOCALE_PAUSE)
+                self._lookups_paused_until = self.clock.now() + LOCALE_PAUSE
+                return flow.locale
             except Exception:  # the language lookup is best effort
                 cached = flow.locale
             if len(self._locales) > LOCALE_CACHE:
@@ -176,6 +203,7 @@ class Engine:
         if replaces is not None:  # a keyword restarts the conversation: the store expects its revision
             session.rev = replaces.rev
         turn = Turn(self.world, session, flow, now)
+        turn.source = inbound.source
         if prefix:
             turn.say(prefix)
         if self.observers:
@@ -200,6 +228,7 @@ class Engine:
                 return [self._say(inbound, "no_service")]
             return await self._start(inbound, route, now)
         turn = Turn(self.world, session, flow, now)
+        turn.source = inbound.source
         node = turn.node
         if self.observers:
             self.emit(EngineEvent("input", session.key, session.channel, session.flow, session.version,

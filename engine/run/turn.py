@@ -8,12 +8,13 @@ world only through its ``TurnContext``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from engine.flow.model import JUMP, CompiledFlow, Node
 from engine.flow.spec import AgentConfig
-from engine.ports.backend import CallContext, OperationInfo
+from engine.ports.backend import AuthLevel, CallContext, OperationInfo
 from engine.ports.events import MASK, EngineEvent
+from engine.run import guard
 from engine.run.context import TurnContext, within_hours
 from engine.session import Session
 from engine.types import Reply, Transfer, Wait
@@ -45,8 +46,12 @@ class Turn:
         self.wait: Wait | None = None
         self.transfer_to: Transfer | None = None
         self.ended = False
-        #: Secret call results (``var.field`` paths): masked for observers, wiped before the session is saved.
+        #: Secret inputs and call results (``var.field`` paths): masked for observers, wiped before the
+        #: session is saved.
         self.secrets: list[str] = []
+        #: Where the input came from beyond the number, when the gateway knows (an AGI peer): the
+        #: "attempt source" whose failed password checks are counted.
+        self.source = ""
         self._ctx: dict[str, Any] | None = None
 
     # -- context ---------------------------------------------------------------
@@ -60,7 +65,9 @@ class Turn:
         c["channel"] = s.channel
         c["locale"] = s.locale
         c["flow"] = s.flow
-        c.setdefault("authenticated", False)
+        # The engine's record, never a variable: a ``set: {authenticated: true}`` cannot fake it.
+        c["authenticated"] = s.auth_level != "none"
+        c["auth_level"] = s.auth_level
         self._ctx = c
         return c
 
@@ -129,8 +136,14 @@ class Turn:
         self.secrets.extend(paths)
 
     def wipe_secrets(self) -> None:
-        """Secret call results live for this turn only: never saved with the session."""
+        """Secret inputs and call results live for this turn only: never saved with the session.
+
+        A password is therefore checked in the turn it is typed (``input`` → ``call``
+        run back to back); a later turn sees only the level it proved.
+        """
         s = self.session
+        for name in self.world.secret_names():
+            s.vars.pop(name, None)
         for path in self.secrets:
             head, _, tail = path.partition(".")
             if tail and isinstance(s.vars.get(head), dict):
@@ -145,7 +158,16 @@ class Turn:
 
     async def call_backend(self, name: str, params: dict[str, Any]) -> dict[str, Any]:
         s = self.session
-        return await self.world.call(name, params, CallContext(s.msisdn, s.channel, s.key, s.locale))
+        ctx = CallContext(s.msisdn, s.channel, s.key, s.locale, auth=cast(AuthLevel, s.auth_level))
+        return await self.world.call(name, params, ctx)
+
+    async def allowed(self, info: OperationInfo) -> str | None:
+        """Why the session may not run ``info`` now (a message key), or None: see ``engine.run.guard``."""
+        return await guard.refusal(self.world, self.session, info, self.source)
+
+    async def proved(self, info: OperationInfo, ok: bool) -> None:
+        if await guard.record(self.world, self.session, info, ok, self.source, self.now):
+            self.changed()
 
     # -- movement --------------------------------------------------------------
     @property

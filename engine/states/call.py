@@ -1,7 +1,10 @@
 """``call``: one backend operation, with its deadline, secrets and failure branches.
 
 A slow, failing or crashing backend becomes a branch of the flow or a friendly
-"system busy"; it never reaches the subscriber as a traceback. Transactions
+"system busy"; it never reaches the subscriber as a traceback. Before the call
+the runtime checks what the catalogue asks of the operation (its
+authentication level, its per-number limit): a refusal ends the dialog politely
+whatever the flow says (``engine.run.guard``). Transactions
 (non-idempotent operations) get an idempotency key per confirmed attempt, so
 the backend's own retry cannot charge twice.
 """
@@ -114,6 +117,12 @@ class Call(StateKind[CallState]):
         ctx = turn.ctx()
         params = {k: tpl.render(ctx) for k, tpl in node.params.items()}
         info = turn.operation(st.op)
+        refused = await turn.allowed(info) if info is not None else None
+        if refused is not None:
+            turn.emit("call", op=st.op, ok=False, refused=refused)
+            turn.say_msg(refused)
+            turn.end()
+            return None
         if info is not None and not info.idempotent and "idempotency_key" not in params:
             # one key per confirmed transaction: a retry of this call repeats it, the next turn does not
             params["idempotency_key"] = f"{s.key}:{int(s.created * 1000)}:{s.rev}:{node.name}"
@@ -124,7 +133,11 @@ class Call(StateKind[CallState]):
         try:
             data = await turn.call_backend(st.op, params)
         except BackendFailure as exc:
+            if info is not None and exc.kind == "business":
+                await turn.proved(info, False)
             return _failed(turn, node, exc, shown, started)
+        if info is not None:
+            await turn.proved(info, True)
         ms = (time.perf_counter() - started) * 1000
         secret_results = set(info.secret_results) if info else set()
         turn.emit("call", op=st.op, params=shown, ok=True, ms=round(ms, 2),

@@ -25,6 +25,17 @@ IVR_YES, IVR_NO = "1", "2"
 CONFIRM_WAIT = Wait("choice", max_digits=1, barge_in=False)
 
 
+def shown_tokens(tokens: list[str], locale: str) -> list[str]:
+    """The reply tokens to name in the hint: outside Chinese, the ASCII ones when there are any.
+
+    "Reply 是/Y" in an English SMS makes the whole message UCS2 (70 characters instead of 160, and
+    on USSD it pushed the yes/no instructions to a second page); every token is still accepted.
+    """
+    if locale == "zh":
+        return tokens
+    return [t for t in tokens if t.isascii()] or tokens
+
+
 class ConfirmState(StateSpec):
     """Explicit yes before a paid or irreversible operation.
 
@@ -78,7 +89,8 @@ class Confirm(StateKind[ConfirmState]):
         elif s.channel == "ussd":
             turn.say_msg("confirm_choices", yes=IVR_YES, no=IVR_NO, minutes=minutes)
         else:
-            turn.say_msg("confirm_hint", yes="/".join(cfg.yes), no="/".join(cfg.no), minutes=minutes)
+            yes, no = shown_tokens(cfg.yes, s.locale), shown_tokens(cfg.no, s.locale)
+            turn.say_msg("confirm_hint", yes="/".join(yes), no="/".join(no), minutes=minutes)
         turn.wait = CONFIRM_WAIT
 
     async def feed(self, turn: Turn, node: Node[ConfirmState], text: str) -> None:

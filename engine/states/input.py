@@ -3,7 +3,9 @@
 A phone number becomes E.164 digits, an amount two decimals, so the backend
 gets one spelling whatever the subscriber typed (full-width digits included).
 A ``secret`` input (service password, OTP) is never echoed, recorded or
-logged, and navigation keys typed there are taken as input, not as "back".
+logged, lives only for the turn it is typed in (the states it runs into check
+it, then the turn wipes it before the session is saved), and navigation keys
+typed there are taken as input, not as "back".
 """
 
 from __future__ import annotations
@@ -164,6 +166,8 @@ class Input(StateKind[InputState]):
             await turn.invalid(node, "invalid_input")
             return
         turn.session.vars[node.spec.var] = value
+        if node.spec.secret:  # used by the states this input runs into, then wiped with the turn
+            turn.note_secret([node.spec.var])
         turn.changed()
         await turn.goto(node.spec.goto)
 

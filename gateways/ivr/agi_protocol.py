@@ -131,7 +131,19 @@ class AgiConnection:
         return raw.decode(errors="replace").rstrip()
 
     async def read_environment(self, timeout: float = 10.0) -> dict[str, str]:
-        """``agi_key: value`` lines up to the blank line."""
+        """``agi_key: value`` lines up to the blank line, all within ``timeout`` seconds.
+
+        The deadline is for the whole environment, not per line: a peer that
+        trickles one line every few seconds would otherwise hold the
+        connection for ``MAX_ENV_LINES`` times the per-line wait.
+        """
+        try:
+            async with asyncio.timeout(timeout):
+                return await self._environment(timeout)
+        except TimeoutError:
+            raise AgiProtocolError(f"environment not complete within {timeout:g} s") from None
+
+    async def _environment(self, timeout: float) -> dict[str, str]:
         env: dict[str, str] = {}
         for _ in range(MAX_ENV_LINES):
             line = await self._readline(timeout)

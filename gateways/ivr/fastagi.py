@@ -20,6 +20,7 @@ from engine.clock import Clock, SystemClock
 from engine.msisdn import normalise_msisdn
 from engine.types import Event, Handler, Inbound, Reply
 from gateways.ivr.agi_collect import Collector
+from gateways.ivr.agi_guard import allowed_peer, secret_matches
 from gateways.ivr.agi_protocol import AgiConnection, AgiHangup, AgiProtocolError, quote
 from gateways.ivr.options import (
     IvrOptions,
@@ -42,6 +43,8 @@ class AgiStats:
     hangups: int = 0
     errors: int = 0
     protocol_errors: int = 0
+    #: Connections refused: a peer outside --agi-allow, a wrong secret, over the connection cap.
+    refused: int = 0
     steps: int = 0
 
 
@@ -87,11 +90,17 @@ class AgiCall:
         self._info: CallInfo | None = None
         self._open = False
         self._locale: str | None = None
+        self._source = ""
 
-    async def run(self) -> None:
+    async def run(self, peer: str = "") -> None:
         try:
-            env = await self._conn.read_environment()
+            env = await self._conn.read_environment(self._opts.agi_env_timeout)
+            if not secret_matches(env, self._opts.agi_secret):
+                log.warning("AGI connection from %s refused: missing or wrong secret in the AGI URL", peer)
+                self._stats.refused += 1
+                return
             self._info = CallInfo.from_env(env, self._opts)
+            self._source = f"agi:{peer}"
             self._locale = self._info.locale
             if self._conn.hangup_seen:
                 raise AgiHangup("hung up before the call started")
@@ -116,7 +125,7 @@ class AgiCall:
         return Inbound(
             channel="ivr", msisdn=self._info.msisdn, text=text, event=event,
             session_key=self._info.session_key, service_code=self._info.service_code,
-            received_at=self._clock.now(), locale=self._locale,
+            received_at=self._clock.now(), locale=self._locale, meta={"source": self._source},
         )
 
     async def _ask(self, inbound: Inbound) -> Reply | None:
@@ -214,17 +223,25 @@ class AgiServer:
     async def _on_connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """Run the call in a task of our own: a cancelled call then never reaches
         asyncio's connection callback, which would log it as a traceback."""
-        task = asyncio.create_task(self._call(reader, writer))
+        peer = writer.get_extra_info("peername")
+        host = str(peer[0]) if isinstance(peer, tuple) and peer else ""
+        if not allowed_peer(host, self._opts) or len(self._tasks) >= self._opts.agi_max_connections:
+            self.stats.refused += 1
+            log.warning("AGI connection from %s refused: %s", host or "?",
+                        "over --agi-max-connections" if allowed_peer(host, self._opts) else "not in --agi-allow")
+            writer.close()
+            return
+        task = asyncio.create_task(self._call(reader, writer, host))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _call(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _call(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, peer: str) -> None:
         self.stats.calls += 1
         self.stats.active += 1
         conn = AgiConnection(reader, writer, self._opts.agi_reply_timeout, self._opts.hangup_grace)
         self._conns.add(conn)
         try:
-            await AgiCall(conn, self._handler, self._opts, self.stats, self._clock).run()
+            await AgiCall(conn, self._handler, self._opts, self.stats, self._clock).run(peer)
         finally:
             self._conns.discard(conn)
             self.stats.active -= 1

@@ -12,10 +12,13 @@ import argparse
 import os
 import re
 from dataclasses import dataclass, field
+from ipaddress import IPv4Network, IPv6Network, ip_network
 
 from gateways.hostport import parse_host_port
 
 DEFAULT_AGI_PORT = 4573
+#: A voice webhook's form is a few hundred bytes; ``--http-max-body`` overrides.
+DEFAULT_MAX_BODY = 16384
 TRANSFER_MODES = ("queue", "dial", "goto", "dialplan")
 _TARGET_RE = re.compile(r"^[A-Za-z0-9_@./+:-]{1,80}$")
 
@@ -77,8 +80,17 @@ class IvrOptions:
     #: Public base URL the provider calls (``https://ivr.example.com``), for
     #: signature checks behind a reverse proxy; empty → the request's own URL.
     public_url: str = ""
-    #: Largest accepted webhook body, in bytes.
-    max_body: int = 16384
+    #: Largest accepted webhook body, in bytes (``--http-max-body``).
+    max_body: int = DEFAULT_MAX_BODY
+    #: FastAGI peers allowed to connect (the Asterisk hosts); empty = any peer.
+    agi_allow: tuple[IPv4Network | IPv6Network, ...] = ()
+    #: Shared secret Asterisk passes in the AGI URL (``agi://host/10086?secret=…``), from
+    #: MENUFLOW_AGI_SECRET; empty = not checked.
+    agi_secret: str = field(default="", repr=False)
+    #: FastAGI connections served at once; more are closed at once (a flood cannot exhaust us).
+    agi_max_connections: int = 1000
+    #: Seconds the whole AGI environment may take to arrive.
+    agi_env_timeout: float = 5.0
     #: Engine locale → language tag for TwiML ``<Say>`` and VoiceXML ``xml:lang``.
     say_languages: dict[str, str] = field(default_factory=lambda: {"zh": "zh-CN", "en": "en-US"})
 
@@ -149,6 +161,11 @@ def add_ivr_arguments(parser: argparse.ArgumentParser) -> None:
                    help="TwiML <Dial> target template (sip:… becomes <Sip>)")
     g.add_argument("--ivr-public-url", metavar="URL", default="",
                    help="public base URL of the webhooks, for Twilio signature checks behind a proxy")
+    g.add_argument("--agi-allow", metavar="CIDR[,CIDR]", default="",
+                   help="FastAGI: only these peers may connect (the Asterisk hosts), e.g. 10.0.0.0/24; "
+                        "the shared secret comes from MENUFLOW_AGI_SECRET")
+    g.add_argument("--agi-max-connections", metavar="N", type=int, default=1000,
+                   help="FastAGI connections served at once; more are closed (default 1000)")
     g.add_argument("--ivr-vxml-transfer", metavar="TEMPLATE", default="tel:{target}",
                    help="VoiceXML <transfer dest> template (default tel:{target})")
 
@@ -186,4 +203,19 @@ def ivr_options_from_args(args: argparse.Namespace) -> IvrOptions:
         webhook_token=os.environ.get("MENUFLOW_IVR_WEBHOOK_TOKEN", ""),
         vxml_token=os.environ.get("MENUFLOW_VXML_TOKEN", ""),
         public_url=args.ivr_public_url,
+        agi_allow=parse_networks(args.agi_allow),
+        agi_secret=os.environ.get("MENUFLOW_AGI_SECRET", ""),
+        agi_max_connections=args.agi_max_connections,
+        max_body=getattr(args, "http_max_body", DEFAULT_MAX_BODY),
     )
+
+
+def parse_networks(text: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    """``10.0.0.5,10.1.0.0/16`` → networks; errors name the flag and the value."""
+    out = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        try:
+            out.append(ip_network(part, strict=False))
+        except ValueError:
+            raise ValueError(f"--agi-allow: {part!r} is not an IP address or CIDR network") from None
+    return tuple(out)

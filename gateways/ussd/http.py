@@ -16,7 +16,7 @@ from aiohttp.typedefs import Handler as WebHandler
 from engine.clock import Clock, SystemClock
 from engine.types import Event, Handler, Inbound, PushSink
 from gateways.http_app import metrics_registry
-from gateways.ussd.cumulative import newest_input
+from gateways.ussd.cumulative import fingerprint, newest_input
 from gateways.ussd.deadline import DeadlineRunner
 from gateways.ussd.dialects import RequestError, UssdAnswer, UssdDialect, UssdRequest, get_dialect
 from gateways.ussd.keyed_locks import KeyedLocks
@@ -62,6 +62,15 @@ class UssdGateway:
             try:
                 async with self.locks.hold(key):
                     progress = await self.store.get(key)
+                    if progress is not None and progress.msisdn != parsed.msisdn:
+                        # the session id belongs to the number that dialled: no one else continues or ends it
+                        counters.rejected.inc()
+                        log.warning("ussd %s session %s: request from another number refused", dialect.name,
+                                    parsed.session_id)
+                        if parsed.kind == "abort":
+                            return dialect.render_ack(parsed.session_id)
+                        text = gateway_text("expired", self.opts.locale)
+                        return dialect.render(UssdAnswer(parsed.session_id, text, more=False))
                     if parsed.kind == "abort":
                         await self._abort(parsed, progress, key)
                         return dialect.render_ack(parsed.session_id)
@@ -79,7 +88,8 @@ class UssdGateway:
 
     async def _step(self, req: UssdRequest, progress: SessionProgress | None, key: str) -> UssdAnswer:
         counters = self.metrics.of(req.dialect)
-        if progress is not None and req.retry_key is not None and progress.retry_key == req.retry_key:
+        retry_key = fingerprint(req.retry_key) if req.retry_key is not None else None
+        if progress is not None and retry_key is not None and progress.retry_key == retry_key:
             counters.retries.inc()
             return UssdAnswer(req.session_id, progress.text, progress.more)
         locale = progress.locale if progress is not None else self.opts.locale
@@ -100,7 +110,7 @@ class UssdGateway:
         if not answer.more:
             counters.ended.inc()
         record = SessionProgress(
-            req.msisdn, inbound.service_code, consumed, req.retry_key, answer.text, answer.more, locale
+            req.msisdn, inbound.service_code, consumed, retry_key, answer.text, answer.more, locale
         )
         await self.store.set(key, record, self.opts.session_timeout)
         return answer
@@ -118,7 +128,7 @@ class UssdGateway:
             event, text = "input", req.text
             if req.cumulative:
                 text, extended = newest_input(req.text, progress.consumed if progress else None)
-                consumed = req.text
+                consumed = fingerprint(req.text)
                 if not extended:
                     counters.resyncs.inc()
         service_code = req.service_code or (progress.service_code if progress is not None else "")

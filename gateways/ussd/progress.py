@@ -20,9 +20,10 @@ class SessionProgress:
 
     msisdn: str
     service_code: str
-    #: Cumulative text consumed so far (Africa's Talking); "" for other dialects.
+    #: Fingerprint (``cumulative.fingerprint``) of the cumulative text consumed so far (Africa's
+    #: Talking); "" for other dialects. Never the text: it holds every digit typed, passwords too.
     consumed: str
-    #: ``retry_key`` of the request the cached answer belongs to.
+    #: Fingerprint of the ``retry_key`` of the request the cached answer belongs to.
     retry_key: str | None
     #: The last answer, repeated verbatim on a retry.
     text: str

@@ -9,6 +9,7 @@ transcript runner checks.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
@@ -86,6 +87,8 @@ class LocalDevice:
         self.call_id = ""
         self.state = ""
         self._events: list[EngineEvent] = []
+        #: Secret variable → digest of each distinct value typed → the name the recorder writes.
+        self._secret_names: dict[str, dict[bytes, str]] = {}
         engine.observers.append(self._observe)
 
     @property
@@ -121,7 +124,7 @@ class LocalDevice:
         return exchange
 
     async def _act(self, action: Action, text: str, event: Event) -> Exchange:
-        secret = self._secret_var() if action == "send" else None
+        secret = self._secret_name(self._secret_var(), text) if action == "send" else None
         exchange = Exchange(action, MASK if secret and text else text, before=self.state, secret=secret)
         inbound = Inbound(self.channel, self.msisdn, text, event,
                           session_key=self.msisdn if self.channel == "sms" else self.call_id,
@@ -136,6 +139,17 @@ class LocalDevice:
         if self.channel != "sms":
             self.open = self.wait is not None
         return exchange
+
+    def _secret_name(self, var: str | None, text: str) -> str | None:
+        """One name per distinct value typed into ``var``: a wrong password recorded as the right
+        one's name would replay as the right password (``password``, then ``password_2``…)."""
+        if var is None:
+            return None
+        digest = hashlib.sha256(f"{var}\0{text}".encode()).digest()  # in memory only, never written
+        names = self._secret_names.setdefault(var, {})
+        if digest not in names:
+            names[digest] = var if not names else f"{var}_{len(names) + 1}"
+        return names[digest]
 
     def _secret_var(self) -> str | None:
         """The variable the waiting state fills, when that state asks for a secret."""

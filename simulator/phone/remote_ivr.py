@@ -14,6 +14,7 @@ import os
 import xml.etree.ElementTree as ET
 from urllib.parse import urlencode, urljoin
 
+from engine.ports.events import MASK
 from engine.session import Session
 from engine.types import Channel, Reply, Transfer, Wait
 from simulator.phone.device import DEFAULT_TO, Action, Exchange
@@ -32,9 +33,11 @@ def parse_twiml(body: str, msisdn: str, locale: str) -> tuple[Reply, str, str]:
     wait = None
     action = redirect = ""
     if gather is not None:
-        wait = Wait("choice" if gather.get("numDigits", "1") == "1" else "digits",
-                    max_digits=int(gather.get("numDigits", "1")), finish_key=gather.get("finishOnKey") or "#",
-                    timeout=float(gather.get("timeout", "5")), barge_in=bool(list(gather)))
+        digits = gather.get("numDigits", "1") != "1"
+        # TwiML does not say which entry is a PIN: every multi-digit entry is masked on screen.
+        wait = Wait("digits" if digits else "choice", max_digits=int(gather.get("numDigits", "1")),
+                    finish_key=gather.get("finishOnKey") or "#", timeout=float(gather.get("timeout", "5")),
+                    secret=digits, barge_in=bool(list(gather)))
         action = gather.get("action", "")
         node = root.find("Redirect")
         redirect = node.text or "" if node is not None else ""
@@ -84,7 +87,8 @@ class RemoteTwimlDevice:
                                 {"CallStatus": "in-progress"})
 
     async def send(self, text: str) -> Exchange:
-        return await self._post("send", self._url(self._action), {"Digits": text}, text)
+        shown = MASK if self.wait is not None and self.wait.secret and text else text
+        return await self._post("send", self._url(self._action), {"Digits": text}, shown)
 
     async def noinput(self) -> Exchange:
         return await self._post("noinput", self._url(self._redirect), {})

@@ -68,6 +68,8 @@ async def test_topup_needs_confirmation_and_insufficient_balance_path() -> None:
     phone = Phone(engine, "sms")
     await phone.send("CZ")
     r = await phone.send("20")
+    assert r.text == "请输入6位服务密码："  # top-up moves money: the password first
+    r = await phone.send("123456")
     assert "您将充值20.00元" in r.text
     assert not any(e.kind == "call" and e.data["op"] == "topup" for e in events)
     r = await phone.send("Y")
@@ -86,6 +88,7 @@ async def test_confirm_expires_after_five_minutes() -> None:
     phone = Phone(engine, "sms")
     await phone.send("CZ")
     await phone.send("30")
+    await phone.send("123456")
     clock.advance(301)
     r = await phone.send("是")
     assert r.text == "本次业务未办理。"  # one message: the flow's cancel state, not the engine's too

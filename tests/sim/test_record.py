@@ -46,3 +46,24 @@ async def test_recorded_session_replays_as_a_passing_transcript(
     result = await run_suite([str(tmp_path)], registry)
     assert [(o.name, o.error, o.failure) for o in result.outcomes if not o.passed] == []
     assert len(result.outcomes) == 2
+
+
+async def test_a_wrong_password_is_recorded_under_its_own_name_and_replays(
+        phone: Callable[..., Driver], registry: FlowRegistry, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 12, hole 8: a wrong try was written as ``{secret: password}``, so the replay typed the right one."""
+    d = phone("sms")
+    d.model.recorder = Recorder(str(tmp_path / "wrong.yaml"))
+    await d.line("TC")
+    await d.line("1")
+    await d.line("111111")
+    await d.line("123456")
+    d.model.recorder.save()
+    text = (tmp_path / "wrong.yaml").read_text(encoding="utf-8")
+    assert "111111" not in text and "123456" not in text
+    sends = [s["send"] for s in yaml.safe_load(text)["steps"] if isinstance(s.get("send"), dict)]
+    assert sends == [{"secret": "password"}, {"secret": "password_2"}]
+    monkeypatch.setenv("MENUFLOW_SECRET_PASSWORD", "111111")
+    monkeypatch.setenv("MENUFLOW_SECRET_PASSWORD_2", "123456")
+    result = await run_suite([str(tmp_path)], registry)
+    assert [(o.name, o.error, o.failure) for o in result.outcomes if not o.passed] == []

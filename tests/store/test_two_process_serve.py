@@ -145,8 +145,12 @@ def test_workers_share_one_port(store_url: str) -> None:
             proc.stdout.close()
 
 
-def test_africas_talking_cumulative_text_across_processes(store_url: str) -> None:
-    """The consumed prefix lives in Redis: process B strips what process A already fed the engine."""
+def test_africas_talking_cumulative_text_across_processes(store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The consumed prefix's fingerprint lives in Redis: process B strips what process A already fed the engine.
+
+    Separate deployments of one service share the fingerprint key (``serve --workers`` does it for its own).
+    """
+    monkeypatch.setenv("MENUFLOW_STATE_KEY", "ab" * 32)
     a, b = free_port(), free_port()
     sid = uuid.uuid4().hex
 

@@ -29,6 +29,8 @@ MAX_CUMULATIVE = 2048
 _SERVICE_CODE = re.compile(r"[*#0-9]{1,32}")
 #: C0 controls except CR and LF (a multi-line message is fine, a NUL is not).
 _CONTROL = re.compile(r"[\x00-\x09\x0b\x0c\x0e-\x1f\x7f]")
+#: A lone UTF-16 surrogate (JSON's "\ud800") is no character: nothing downstream can encode it.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +95,8 @@ def text_field(
         raise RequestError(f"field '{name}' is too long ({len(value)} characters, at most {max_len})")
     if _CONTROL.search(value):
         raise RequestError(f"field '{name}' contains control characters")
+    if _SURROGATE.search(value):
+        raise RequestError(f"field '{name}' is not valid Unicode (a lone surrogate)")
     return value
 
 

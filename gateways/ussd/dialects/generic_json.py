@@ -102,6 +102,8 @@ def _load_object(text: str) -> dict[str, Any]:
         raise RequestError(f"body is not valid JSON (line {exc.lineno}, column {exc.colno})") from None
     except RecursionError:
         raise RequestError("body is not valid JSON (nested too deeply)") from None
+    except ValueError:  # an integer past Python's 4,300-digit conversion limit
+        raise RequestError("body is not valid JSON (a number is too long)") from None
     if not isinstance(data, dict):
         raise RequestError(f"body must be a JSON object, got {type(data).__name__}")
     return data
