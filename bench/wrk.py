@@ -7,6 +7,8 @@ HTTP ratio was inflated about 2.3x; wrk against the same bare handler does
 and a Lua script (written here) walks sessions step by step: every connection
 has its own session ids (``w<thread>-<n>``, plus a per-run tag), every answer
 is checked for an expected substring, and ``done()`` prints one JSON line.
+(wrk calls the first thread's ``request()`` once before the run to check it;
+the script answers that call without advancing the walk.)
 
 Get wrk from your distribution (Debian/Ubuntu: ``apt-get install wrk``).
 """
@@ -80,9 +82,15 @@ end
 
 function init(args)
   n, i, bad, sample = 0, 0, 0, ""
+  -- wrk calls the first thread's request() once to check it before the run: that one is not sent
+  verifying = tid == 1
 end
 
 function request()
+  if verifying then
+    verifying = false
+    return wrk.format("POST", steps[1][1], headers, "")
+  end
   if i >= #steps then i = 0; n = n + 1 end
   i = i + 1
   local sid = tag .. "w" .. tid .. "-" .. n
@@ -94,7 +102,9 @@ function response(status, hdrs, body)
   local want = steps[i][3]
   if status ~= 200 or not string.find(body, want, 1, true) then
     bad = bad + 1
-    if sample == "" then sample = status .. " " .. string.sub(body, 1, 80) end
+    if sample == "" then
+      sample = status .. " " .. tag .. "w" .. tid .. "-" .. n .. "#" .. i .. " " .. string.sub(body, 1, 80)
+    end
   end
 end
 
