@@ -33,9 +33,10 @@ from typing import Generic, Protocol, TypeVar
 
 import msgpack
 import redis.asyncio as aioredis
+from redis.asyncio.cluster import RedisCluster
 
 from engine.retry import until_done
-from engine.store.redis import connect
+from engine.store.redis import Client, connect
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +123,10 @@ class RedisOutbox(Generic[T]):
     ) -> None:
         self._redis = connect(url)
         self._type = item_type
-        self._base = f"{prefix}outbox:{name}:"
+        # On Redis Cluster every key of one outbox shares the {name} hash tag: BLMOVE and the
+        # scripts touch several of them (reap builds some from ARGV), which must be on one node.
+        tagged = isinstance(self._redis, RedisCluster)
+        self._base = f"{prefix}outbox:{{{name}}}:" if tagged else f"{prefix}outbox:{name}:"
         self.consumer = secrets.token_hex(8)
         self._alive_ttl = alive_ttl
         self._poll = poll
@@ -142,7 +146,7 @@ class RedisOutbox(Generic[T]):
         return self._base + what
 
     @property
-    def redis(self) -> aioredis.Redis:
+    def redis(self) -> Client:
         return self._redis
 
     def encode(self, item: T) -> bytes:
