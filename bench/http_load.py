@@ -79,10 +79,15 @@ def bare_process(port: int) -> ServerProcess:
     return ServerProcess([sys.executable, "-m", "bench.bare", "--port", str(port)], "bare serving")
 
 
-def serve_process(port: int, flows: str, store: str | None, *extra: str) -> ServerProcess:
-    """``menuflow serve`` exactly as an operator starts it: its middlewares, metrics, auth and INFO logging."""
+def serve_process(port: int | None, flows: str, store: str | None, *extra: str) -> ServerProcess:
+    """``menuflow serve`` exactly as an operator starts it: its middlewares, metrics, auth and INFO logging.
+
+    ``port``: USSD and IVR webhooks there (None: no HTTP listener, e.g. SMPP only via ``extra``).
+    """
     argv = [sys.executable, "-m", "app.cli", "serve", "--flows", str(ROOT / flows), "--backend", "demo",
-            "--ussd-http", f"127.0.0.1:{port}", "--ivr-http", f"127.0.0.1:{port}", "--log-level", "INFO", *extra]
+            "--log-level", "INFO", *extra]
+    if port is not None:
+        argv += ["--ussd-http", f"127.0.0.1:{port}", "--ivr-http", f"127.0.0.1:{port}"]
     if store is not None and store != "memory":
         argv += ["--store", store]
     return ServerProcess(argv, "menuflow serving")
