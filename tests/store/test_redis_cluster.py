@@ -40,14 +40,16 @@ def test_url_spellings_and_errors() -> None:
         parse_cluster_url("redis+cluster://h:7000?db=1")
 
 
-def test_a_sessions_keys_share_one_slot() -> None:
-    store = RedisStore.__new__(RedisStore)
-    store._prefix = "mf:"
-    progress = RedisProgressStore.__new__(RedisProgressStore)
-    progress._prefix = "mf:ussd:"
-    slots = {key_slot(k.encode()) for k in (store.session_key("ussd:AT-123"), store.lock_key("ussd:AT-123"),
-                                            progress.record_key("at:AT-123"))}
-    assert len(slots) == 1
+async def test_a_sessions_keys_share_one_slot(cluster_url: str) -> None:
+    store = RedisStore(cluster_url)  # serve's default prefixes; nothing is sent
+    progress = RedisProgressStore(cluster_url)
+    try:
+        keys = (store.session_key("ussd:AT-123"), store.lock_key("ussd:AT-123"), progress.record_key("at:AT-123"))
+        assert keys == ("mf:s:{ussd:AT-123}", "mf:l:{ussd:AT-123}", "mf:ussd:{ussd:AT-123}:at")
+        assert len({key_slot(k.encode()) for k in keys}) == 1
+    finally:
+        await store.close()
+        await progress.close()
 
 
 async def test_engine_turns_go_to_one_node_each_and_sessions_spread(cluster_url: str, key_prefix: str) -> None:
