@@ -7,13 +7,19 @@ outcome, with no subscriber data in the labels.
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from engine.ports.events import EngineEvent
 
 
 class EngineMetrics:
+    """Observer of engine events. Label children are looked up once per label values and kept:
+    ``labels()`` takes a lock, checks every value and builds a tuple, twice per USSD request."""
+
     def __init__(self, registry: CollectorRegistry) -> None:
+        self._children: dict[tuple[Any, ...], Any] = {}
         self.sessions = Counter("menuflow_sessions_total", "Sessions started", ["channel", "flow"],
                                 registry=registry)
         self.ended = Counter("menuflow_sessions_ended_total", "Sessions ended", ["channel", "reason"],
@@ -33,22 +39,29 @@ class EngineMetrics:
                               "Inputs answered 'busy': session locked, stale write, store unreachable, error",
                               ["channel", "reason"], registry=registry)
 
+    def _of(self, family: Counter | Histogram, *labels: str) -> Any:
+        key = (id(family), *labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = family.labels(*labels)
+        return child
+
     def __call__(self, e: EngineEvent) -> None:
         if e.kind == "session":
-            self.sessions.labels(e.channel, e.flow).inc()
+            self._of(self.sessions, e.channel, e.flow).inc()
         elif e.kind == "end":
-            self.ended.labels(e.channel, e.data.get("reason", "done")).inc()
+            self._of(self.ended, e.channel, e.data.get("reason", "done")).inc()
         elif e.kind == "call":
             outcome = "ok" if e.data.get("ok") else str(e.data.get("failure", "error"))
-            self.calls.labels(e.channel, e.data.get("op", ""), outcome).inc()
-            self.latency.labels(e.data.get("op", "")).observe(float(e.data.get("ms", 0.0)) / 1000)
+            self._of(self.calls, e.channel, e.data.get("op", ""), outcome).inc()
+            self._of(self.latency, e.data.get("op", "")).observe(float(e.data.get("ms", 0.0)) / 1000)
         elif e.kind == "input":
-            self.inputs.labels(e.channel).inc()
+            self._of(self.inputs, e.channel).inc()
         elif e.kind in ("invalid", "noinput"):
-            self.invalid.labels(e.channel, e.kind).inc()
+            self._of(self.invalid, e.channel, e.kind).inc()
         elif e.kind == "push":
-            self.pushes.labels(e.channel).inc()
+            self._of(self.pushes, e.channel).inc()
         elif e.kind == "transfer":
-            self.transfers.labels(e.channel).inc()
+            self._of(self.transfers, e.channel).inc()
         elif e.kind == "failed":
-            self.failed.labels(e.channel, e.data.get("reason", "error")).inc()
+            self._of(self.failed, e.channel, e.data.get("reason", "error")).inc()

@@ -5,6 +5,11 @@ limit, so one that crashes or hangs is reported as ``{"error": ...}`` — with
 its stderr passed through — while the others still report. Without ``--json``
 the report is a table with targets and PASS/FAIL marks; with it, stdout is one
 JSON object (progress goes to stderr).
+
+HTTP figures come from wrk against real ``menuflow serve`` processes and a
+bare aiohttp process (``bench/http_load.py``); when wrk cannot saturate the
+bare handler on this machine, their ratios are ``null`` and a note says why.
+``engine_step_ratio`` and the floor are printed for information only.
 """
 
 from __future__ import annotations
@@ -85,19 +90,27 @@ def plan(args: argparse.Namespace) -> list[tuple[str, str, str | None]]:
 
 #: The issue's named figures, flattened to the top level: (key, module, figure in that module).
 SUMMARY = (
-    ("engine_step_ratio", "engine", "engine_step_ratio"),
+    ("engine_step_ratio", "engine", "engine_step_ratio"),  # information only: no longer a target
     ("engine_step_per_s", "engine", "engine_step_per_s"),
     ("engine_floor_ratio", "engine", "engine_floor_ratio"),
     ("raw_trigger_per_s", "engine", "raw_trigger_per_s"),
     ("session_create_per_s", "engine", "session_create_per_s"),
     ("session_bytes", "engine", "session_bytes"),
-    ("ussd_http_ratio", "ussd", "ussd_http_ratio"),
-    ("ussd_http_req_per_s", "ussd", "ussd_http_req_per_s"),
+    ("http_ceiling_saturated", "ussd", "ussd_http_ceiling_saturated"),
     ("ussd_http_bare_req_per_s", "ussd", "ussd_http_bare_req_per_s"),
+    ("ussd_http_ratio", "ussd", "ussd_http_ratio"),
+    ("ussd_http_ratio_spread", "ussd", "ussd_http_ratio_spread"),
+    ("ussd_http_req_per_s", "ussd", "ussd_http_req_per_s"),
     ("ussd_http_p99_ms", "ussd", "ussd_http_p99_ms"),
-    ("ussd_http_redis_ratio", "ussd_redis", "ussd_http_ratio"),
-    ("ussd_http_redis_req_per_s", "ussd_redis", "ussd_http_req_per_s"),
-    ("ussd_http_redis_p99_ms", "ussd_redis", "ussd_http_p99_ms"),
+    ("ussd_http_10086_ratio", "ussd", "ussd_http_10086_ratio"),
+    ("ussd_http_10086_ratio_spread", "ussd", "ussd_http_10086_ratio_spread"),
+    ("ussd_http_10086_req_per_s", "ussd", "ussd_http_10086_req_per_s"),
+    ("ussd_http_10086_p99_ms", "ussd", "ussd_http_10086_p99_ms"),
+    ("ussd_http_redis_10086_ratio", "ussd_redis", "ussd_http_10086_ratio"),
+    ("ussd_http_redis_10086_req_per_s", "ussd_redis", "ussd_http_10086_req_per_s"),
+    ("ussd_http_redis_10086_p99_ms", "ussd_redis", "ussd_http_10086_p99_ms"),
+    ("ivr_twiml_ratio", "ivr", "ivr_twiml_ratio"),
+    ("ivr_twiml_req_per_s", "ivr", "ivr_twiml_req_per_s"),
     ("sms_ratio", "sms", "sms_ratio"),
     ("sms_roundtrips_per_s", "sms", "sms_roundtrips_per_s"),
     ("sms_raw_submit_per_s", "sms", "sms_raw_submit_per_s"),
@@ -115,10 +128,11 @@ def summary(modules: dict[str, Figures]) -> dict[str, object]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
-    parser.add_argument("--seconds", type=float, default=2.0, help="length of each timed window")
+    parser.add_argument("--seconds", type=float, default=3.0,
+                        help="length of each measurement (HTTP ones: split over 3 wrk rounds of >= 1 s)")
     parser.add_argument("--only", nargs="*", choices=MODULES, help="run only these modules")
     parser.add_argument("--redis", default=DEFAULT_REDIS, help="Redis URL for the Redis runs, or 'none'")
-    parser.add_argument("--limit", type=float, default=75.0, help="seconds before a module is given up")
+    parser.add_argument("--limit", type=float, default=150.0, help="seconds before a module is given up")
     parser.add_argument("--child", choices=MODULES, help=argparse.SUPPRESS)
     parser.add_argument("--store", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

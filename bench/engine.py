@@ -4,8 +4,10 @@
   backend, in-process, ``store``) ÷ raw triggers/s on an equivalent shared
   machine — same states, same edges, ``Machine(model=None,
   auto_transitions=False)`` fired as ``machine.events[name].trigger(record)`` on a
-  slotted record. Target ≥ 0.5 on the memory store: the engine's own work
-  (lock, load, render, save) may cost at most as much as the bare transition.
+  slotted record. Printed for information only: it was a target (≥ 0.5) until
+  the floor below showed it is bounded by the store contract and the trigger
+  cost, not by anything the engine could drop; the HTTP ratios of the real
+  ``serve`` process are the targets now (``bench/ussd.py``).
 - ``engine_floor_ratio``: the same walk with only what any engine on this
   store contract must do per input — lock, load, fire the step's triggers,
   save, build the reply — and no menu logic at all. It is the ceiling of
@@ -291,7 +293,6 @@ async def measure(store_spec: str, seconds: float) -> Figures:
         log("bench.engine: memory per idle session")
         figures["session_bytes"], figures["session_msgpack_bytes"] = await memory_session_bytes()
         figures["targets"] = {
-            "engine_step_ratio": [">=", 0.5],
             "session_create_per_s": [">=", 20_000],
             "session_bytes": ["<=", 2_048],
         }

@@ -13,6 +13,11 @@ again (1), goodbye (2) — five engine steps.
 - ``ivr_agi_ratio``: engine steps/s divided by the same load against canned
   replies (``ivr_agi_bare_*``) measured in the same run — what the engine
   costs on top of the FastAGI plumbing.
+- ``ivr_twiml_*``: the TwiML webhook of a real ``menuflow serve --ivr-http``
+  process (10086 flows, demo backend) under wrk, 32 connections each walking
+  calls (answer, 1, 1, 1, 2), against the bare aiohttp process answering a
+  fixed TwiML document (``ivr_twiml_ratio``, target >= 0.4; see
+  ``bench/http_load.py`` for the saturation check).
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench.common import Figures, log, run_async
+from bench.http_load import Target, bare_process, ceiling, compare, free_port, measure, serve_process
+from bench.wrk import Step, wrk_path
 from engine.types import Handler, Inbound, Reply, Wait
 from gateways.ivr.fastagi import start_agi
 from gateways.ivr.options import IvrOptions
@@ -68,9 +75,34 @@ def bare_handler() -> Handler:
 
 
 def run(seconds: float, handler_factory: HandlerFactory | None = None) -> Figures:
+    """FastAGI figures in-process; with the engine (no ``handler_factory``), TwiML through serve too."""
     figures, loop_name = run_async(_measure(seconds, (handler_factory or engine_handler)()))
     figures["ivr_agi_loop"] = loop_name
+    if handler_factory is None:
+        figures |= twiml(seconds)
+        figures["targets"] = {**figures["targets"], "ivr_twiml_ratio": [">=", 0.4]}
     return figures
+
+
+def twiml_walk() -> list[Step]:
+    """One call to 10086: answer, then the same keys as the FastAGI callers press."""
+    call = "CallSid=SID&From=%2B8613800138000&To=10086&CallStatus=in-progress"
+    first = Step("/ivr/twiml?service=10086", call, "<Response")
+    return [first, *(Step("/ivr/twiml?service=10086&step=input", f"{call}&Digits={d}", "<Response") for d in INPUTS)]
+
+
+def twiml(seconds: float) -> Figures:
+    """``ivr_twiml_*``: serve's TwiML webhook against the bare aiohttp process, under wrk."""
+    if wrk_path() is None:
+        return {"ivr_twiml_error": "wrk not found: install it (Debian/Ubuntu: apt-get install wrk)"}
+    log("bench ivr: TwiML through menuflow serve and bare aiohttp under wrk")
+    bare_port, serve_port = free_port(), free_port()
+    with bare_process(bare_port) as bare_p, serve_process(serve_port, "flows", None) as serve_p:
+        bare = Target("bare", f"http://127.0.0.1:{bare_port}", twiml_walk(), bare_p.pid)
+        served = Target("serve-twiml", f"http://127.0.0.1:{serve_port}", twiml_walk(), serve_p.pid)
+        run_async(measure([bare, served], seconds))
+    saturated, figures = ceiling(bare, "ivr_twiml")
+    return figures | compare(served, bare, "ivr_twiml", saturated)
 
 
 async def _measure(seconds: float, handler: Handler) -> Figures:

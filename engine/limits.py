@@ -28,8 +28,7 @@ from redis.exceptions import RedisError
 
 from engine.clock import Clock, SystemClock
 from engine.store.loader import store_kind
-from engine.store.redis import connect
-from engine.store.redis_pipe import AutoPipeline
+from engine.store.redis import connect, open_pipe
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +91,7 @@ class RedisRateLimiter:
 
     def __init__(self, url: str, *, prefix: str = "mf:") -> None:
         self._redis = connect(url)
-        self._pipe = AutoPipeline(self._redis)
+        self._pipe = open_pipe(self._redis)
         self._hit = self._redis.register_script(_HIT)
         self._prefix = prefix
 

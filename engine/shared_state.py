@@ -7,6 +7,8 @@ requests did this subscriber make this minute?". ``MemorySharedState`` answers
 for one process (and follows the injected clock); ``RedisSharedState`` answers
 for all of them with ``SET NX PX`` and ``INCR`` + ``PEXPIRE NX`` in one
 transaction, so a crash between the two never leaves a counter without expiry.
+Each mark and counter is one key, so on Redis Cluster they spread over all
+primaries and every process still agrees.
 """
 
 from __future__ import annotations
@@ -14,12 +16,9 @@ from __future__ import annotations
 import math
 from typing import Protocol
 
-import redis.asyncio as aioredis
-
 from engine.clock import Clock, SystemClock
 from engine.store.loader import store_kind
-from engine.store.redis import connect
-from engine.store.redis_pipe import AutoPipeline
+from engine.store.redis import Client, connect, open_pipe
 
 
 class SharedState(Protocol):
@@ -96,12 +95,12 @@ class RedisSharedState:
 
     def __init__(self, url: str, *, prefix: str = "mf:") -> None:
         self._redis = connect(url)
-        self._pipe = AutoPipeline(self._redis)
+        self._pipe = open_pipe(self._redis)
         self._hit = self._redis.register_script(_HIT)
         self._prefix = prefix
 
     @property
-    def redis(self) -> aioredis.Redis:
+    def redis(self) -> Client:
         return self._redis
 
     def seen_key(self, ident: str) -> str:

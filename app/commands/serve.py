@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     g.add_argument("--backend", default="demo", help="demo | demo:FILE.sqlite | http(s)://URL | module:factory")
     g.add_argument("--backend-timeout", type=float, default=2.0, help="seconds per backend call (default 2)")
     g.add_argument("--store", default=None, help="session store: memory (default), redis://HOST:PORT/DB or "
-                   "redis+sentinel://HOST:PORT[,HOST:PORT]/SERVICE/DB")
+                   "redis+sentinel://HOST:PORT[,HOST:PORT]/SERVICE/DB or redis+cluster://HOST:PORT[,HOST:PORT]")
     g.add_argument("--demo", action="store_true",
                    help="embedded SMSC simulator + USSD/IVR HTTP on 127.0.0.1:8080 + FastAGI on 127.0.0.1:4573")
     g.add_argument("--workers", type=int, default=1, help="processes sharing the listeners (needs --store redis)")

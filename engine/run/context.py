@@ -66,7 +66,10 @@ class TurnContext:
         if op not in self.operations:
             raise BackendUnavailable(f"operation {op!r} is not offered by the backend")
         try:
-            return await asyncio.wait_for(self.backend.call(op, params, ctx), self.call_timeout)
+            # asyncio.timeout, not wait_for: wait_for (3.11) wraps the call in a task of its own,
+            # so an answer the backend has at once (the demo's SQLite) would still cost a loop pass.
+            async with asyncio.timeout(self.call_timeout):
+                return await self.backend.call(op, params, ctx)
         except TimeoutError:
             raise BackendTimeout("timed out") from None
         except BackendFailure:

@@ -8,10 +8,11 @@ from engine.clock import Clock
 from engine.ports.sessions import SessionStore
 from engine.store.memory import MemoryStore
 from engine.store.redis import RedisStore
+from engine.store.redis_cluster import CLUSTER
 from engine.store.redis_sentinel import SENTINEL
 
 #: Every ``--store`` spelling that means Redis.
-SCHEMES = ("redis://", "rediss://", "unix://", SENTINEL)
+SCHEMES = ("redis://", "rediss://", "unix://", SENTINEL, CLUSTER)
 
 
 def is_redis_url(spec: str | None) -> bool:
@@ -22,8 +23,8 @@ def store_kind(spec: str | None) -> Literal["memory", "redis"]:
     """Which store ``spec`` names (sessions, shared counters and ``serve --workers`` all ask here).
 
     ``None`` or ``"memory"`` is the in-process store; ``redis://HOST:PORT/DB``,
-    ``rediss://`` (TLS), ``unix://`` socket URLs and ``redis+sentinel://`` are
-    Redis. Anything else is a configuration error that names the value.
+    ``rediss://`` (TLS), ``unix://`` socket URLs, ``redis+sentinel://`` and
+    ``redis+cluster://HOST:PORT[,HOST:PORT...]`` are Redis. Anything else is a configuration error that names the value.
     """
     if spec is None or spec == "memory":
         return "memory"
@@ -31,7 +32,8 @@ def store_kind(spec: str | None) -> Literal["memory", "redis"]:
         return "redis"
     raise ValueError(
         f"--store: unknown store {spec!r} "
-        "(use 'memory', redis://HOST:PORT/DB or redis+sentinel://HOST:PORT/SERVICE/DB)"
+        "(use 'memory', redis://HOST:PORT/DB, redis+sentinel://HOST:PORT/SERVICE/DB "
+        "or redis+cluster://HOST:PORT[,HOST:PORT...])"
     )
 
 

@@ -38,12 +38,10 @@ import secrets
 from enum import Enum
 from typing import Any, cast
 
-import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
-from engine.store.redis import connect
+from engine.store.redis import Client, connect, open_pipe
 from engine.store.redis_outbox import RedisOutbox
-from engine.store.redis_pipe import AutoPipeline
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +85,7 @@ class RedisInbox:
         mark_ttl: float = 120.0,
     ) -> None:
         self._redis = connect(url)
-        self._pipe = AutoPipeline(self._redis)
+        self._pipe = open_pipe(self._redis)
         self._outbox = outbox
         self._tag = outbox.tag
         self.stream = f"{self._tag}:in"
@@ -101,7 +99,7 @@ class RedisInbox:
         self._group_ready = False
 
     @property
-    def redis(self) -> aioredis.Redis:
+    def redis(self) -> Client:
         return self._redis
 
     @property

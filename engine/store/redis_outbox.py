@@ -35,8 +35,7 @@ import msgpack
 import redis.asyncio as aioredis
 
 from engine.retry import until_done
-from engine.store.redis import connect
-from engine.store.redis_pipe import AutoPipeline
+from engine.store.redis import Client, connect, open_pipe
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +130,7 @@ class RedisOutbox(Generic[T]):
     ) -> None:
         self._redis = connect(url)
         #: acks of concurrent submits leave together (one write for a window's worth)
-        self._pipe = AutoPipeline(self._redis)
+        self._pipe = open_pipe(self._redis)
         self._type = item_type
         #: The queue's hash tag: the MO inbox's completion script writes here too (see RedisInbox).
         self.tag = f"{prefix}{{{name}}}"
@@ -158,7 +157,7 @@ class RedisOutbox(Generic[T]):
         return self._base + what
 
     @property
-    def redis(self) -> aioredis.Redis:
+    def redis(self) -> Client:
         return self._redis
 
     @property

@@ -4,32 +4,40 @@ With several processes behind one port, the next webhook call of a session may
 reach another process: it must still know which cumulative text was already
 fed to the engine and which answer a gateway retry should get again. Its
 commands share one ``AutoPipeline`` with other concurrent requests.
+
+The gateway's keys are ``<dialect>:<session id>``; in Redis the record is
+``{prefix}{ussd:<session id>}:<dialect>``, whose hash tag is the engine's
+session key, so on Redis Cluster a session's record, lock and state live in
+one slot, on one node.
 """
 
 from __future__ import annotations
 
-from engine.store.redis import connect
-from engine.store.redis_pipe import AutoPipeline
+from engine.store.redis import connect, open_pipe
 from gateways.ussd.progress import SessionProgress
 
 
 class RedisProgressStore:
     def __init__(self, url: str, *, prefix: str = "mf:ussd:") -> None:
         self._redis = connect(url)
-        self._pipe = AutoPipeline(self._redis)
+        self._pipe = open_pipe(self._redis)
         self._prefix = prefix
 
+    def record_key(self, key: str) -> str:
+        dialect, _, session_id = key.partition(":")
+        return f"{self._prefix}{{ussd:{session_id}}}:{dialect}"
+
     async def get(self, key: str) -> SessionProgress | None:
-        blob = await self._pipe.execute("GET", self._prefix + key)
+        blob = await self._pipe.execute("GET", self.record_key(key))
         if blob is None:
             return None
         return SessionProgress.loads(blob if isinstance(blob, bytes) else blob.encode())
 
     async def set(self, key: str, value: SessionProgress, ttl: float) -> None:
-        await self._pipe.execute("SET", self._prefix + key, value.dumps(), "PX", max(1, int(ttl * 1000)))
+        await self._pipe.execute("SET", self.record_key(key), value.dumps(), "PX", max(1, int(ttl * 1000)))
 
     async def delete(self, key: str) -> None:
-        await self._pipe.execute("DEL", self._prefix + key)
+        await self._pipe.execute("DEL", self.record_key(key))
 
     async def close(self) -> None:
         await self._pipe.close()

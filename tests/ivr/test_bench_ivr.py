@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from bench.ivr import bare_handler, run
+import pytest
+
+from bench.ivr import bare_handler, run, twiml
+from bench.wrk import wrk_path
+from tests.conftest import skip_or_fail
 
 
 def test_bench_reports_figures() -> None:
@@ -11,3 +15,13 @@ def test_bench_reports_figures() -> None:
     assert figures["ivr_agi_calls_completed"] > 0 and figures["ivr_agi_calls_failed"] == 0
     assert figures["ivr_agi_step_p99_ms"] > 0
     assert set(figures["targets"]) <= set(figures)
+
+
+@pytest.mark.timeout(120)
+def test_twiml_bench_walks_calls_through_a_serve_process() -> None:
+    if wrk_path() is None:
+        skip_or_fail("wrk not installed (apt-get install wrk)")
+    figures = twiml(1.0)
+    assert figures["ivr_twiml_req_per_s"] > 0 and figures["ivr_twiml_bare_req_per_s"] > 0
+    assert figures["ivr_twiml_errors"] == 0  # every answer a TwiML document, calls walked in order
+    assert figures["ivr_twiml_ratio"] is not None or "did not saturate" in figures["ivr_twiml_ceiling_note"]

@@ -36,4 +36,5 @@ def test_engine_bench_prints_one_json_object() -> None:
     assert engine["triggers_per_step"] == 16 / 12 and engine["engine_floor_per_s"] > 0
     assert report["engine_floor_ratio"] == engine["engine_floor_ratio"]
     assert 0 < engine["session_bytes"] < 4096
-    assert {r["figure"] for r in report["checks"]} == {"engine_step_ratio", "session_create_per_s", "session_bytes"}
+    assert {r["figure"] for r in report["checks"]} == {"session_create_per_s", "session_bytes"}
+    assert report["engine_step_ratio"] == engine["engine_step_ratio"]  # printed, no longer a target

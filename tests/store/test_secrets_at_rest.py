@@ -41,7 +41,8 @@ async def test_no_password_in_redis_after_africas_talking_login(redis_url: str, 
         answer = await s.at_text("sess-1", "4*1*123456")
         assert answer.startswith("CON 您将订购")
         keys = dump(redis_url, key_prefix)
-        assert any(b"ussd:at:sess-1" in k for k in keys) and any(b"ussd:sess-1" in k for k in keys)
+        assert any(k.endswith(b"ussd:{ussd:sess-1}:at") for k in keys)  # the gateway record
+        assert any(k.endswith(b"s:{ussd:sess-1}") for k in keys)  # the session
         for key, value in keys.items():
             assert PASSWORD not in value, key
         # the fingerprint still lets the next step and a gateway retry work

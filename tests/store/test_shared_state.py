@@ -10,13 +10,13 @@ from engine.clock import ManualClock
 from engine.shared_state import MemorySharedState, RedisSharedState, SharedState, open_shared_state
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", "redis", "cluster"])
 async def shared(request: pytest.FixtureRequest, clock: ManualClock) -> AsyncIterator[SharedState]:
     impl: SharedState
     if request.param == "memory":
         impl = MemorySharedState(clock)
     else:
-        url = request.getfixturevalue("redis_url")
+        url = request.getfixturevalue("redis_url" if request.param == "redis" else "cluster_url")
         impl = RedisSharedState(url, prefix=request.getfixturevalue("key_prefix"))
     yield impl
     await impl.close()

@@ -13,7 +13,7 @@ async def test_set_get_delete_and_ttl(redis_url: str, key_prefix: str) -> None:
     try:
         await writer.set("at:s1", record, 180)
         assert await reader.get("at:s1") == record
-        ttl = await reader._redis.pttl(key_prefix + "at:s1")
+        ttl = await reader._redis.pttl(reader.record_key("at:s1"))
         assert 170_000 < ttl <= 180_000
         await reader.delete("at:s1")
         assert await writer.get("at:s1") is None

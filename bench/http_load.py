@@ -1,0 +1,165 @@
+"""HTTP figures of real processes: ``menuflow serve`` as deployed against a bare aiohttp process.
+
+Each target is a server process (or this process, for in-process diagnosis)
+and a walk; wrk drives them in alternating rounds so that a neighbour's CPU
+burst hits all of them alike, and each round's ratio compares serve with the
+bare handler measured just before it. The bare handler's own process must use
+(nearly) a whole core while wrk drives it — otherwise wrk, or the machine,
+is the bottleneck and a ratio would be flattering: then ratios are withheld
+(``None``) and the report says why.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench.common import Figures, log
+from bench.wrk import Load, Step, load_average, process_cpu, run_wrk
+
+ROOT = Path(__file__).resolve().parent.parent
+CONNECTIONS = 32
+ROUNDS = 3
+#: The bare server must use this share of a core under wrk for the ceiling to count as the server's.
+SATURATED = 0.85
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class ServerProcess:
+    """A server started as a child process; ready once it prints ``ready`` on stdout."""
+
+    def __init__(self, argv: list[str], ready: str) -> None:
+        self.argv, self.ready = argv, ready
+        self.proc: subprocess.Popen[str] | None = None
+
+    def __enter__(self) -> ServerProcess:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self.proc = subprocess.Popen(self.argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                     text=True, env=env)
+        assert self.proc.stdout is not None
+        deadline = time.monotonic() + 60
+        for line in self.proc.stdout:
+            if self.ready in line:
+                return self
+            if time.monotonic() > deadline:
+                break
+        self.__exit__()
+        raise RuntimeError(f"{' '.join(self.argv[:4])} did not start")
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def __exit__(self, *_: object) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def bare_process(port: int) -> ServerProcess:
+    return ServerProcess([sys.executable, "-m", "bench.bare", "--port", str(port)], "bare serving")
+
+
+#: The walks are one demo subscriber at thousands of requests a second: the per-number limits stay
+#: on (their check is part of every request, as deployed) but are set where they are never reached.
+UNREACHED_LIMITS = ("--limit-ussd", "1000000000", "--limit-ivr", "1000000000", "--limit-sms", "1000000000")
+
+
+def serve_process(port: int | None, flows: str, store: str | None, *extra: str) -> ServerProcess:
+    """``menuflow serve`` exactly as an operator starts it: its middlewares, metrics, auth and INFO logging.
+
+    ``port``: USSD and IVR webhooks there (None: no HTTP listener, e.g. SMPP only via ``extra``).
+    """
+    argv = [sys.executable, "-m", "app.cli", "serve", "--flows", str(ROOT / flows), "--backend", "demo",
+            "--log-level", "INFO", *UNREACHED_LIMITS, *extra]
+    if port is not None:
+        argv += ["--ussd-http", f"127.0.0.1:{port}", "--ivr-http", f"127.0.0.1:{port}"]
+    if store is not None and store != "memory":
+        argv += ["--store", store]
+    return ServerProcess(argv, "menuflow serving")
+
+
+@dataclass
+class Target:
+    """A URL, the walk wrk repeats there, and the server's pid (None: this process, in-process)."""
+
+    name: str
+    url: str
+    steps: list[Step]
+    pid: int | None = None
+    loads: list[Load] = field(default_factory=list)
+    cores: list[float] = field(default_factory=list)
+
+
+async def measure(targets: list[Target], seconds: float) -> None:
+    """A warm-up run each, then ``ROUNDS`` alternating rounds; fills each target's loads and cores."""
+    window = max(1.0, round(seconds / ROUNDS))
+    tag = uuid.uuid4().hex[:6]
+    for t in targets:
+        await asyncio.to_thread(run_wrk, t.url, t.steps, 1.0, CONNECTIONS, f"{tag}warm")
+    for r in range(ROUNDS):
+        for t in targets:
+            pid = t.pid if t.pid is not None else os.getpid()
+            cpu0, wall0 = process_cpu(pid), time.perf_counter()
+            load = await asyncio.to_thread(run_wrk, t.url, t.steps, window, CONNECTIONS, f"{tag}r{r}")
+            t.cores.append((process_cpu(pid) - cpu0) / (time.perf_counter() - wall0))
+            t.loads.append(load)
+            if load.errors:
+                log(f"bench http: {t.name}: {load.errors} unexpected answers, e.g. {load.sample!r}")
+
+
+def ceiling(bare: Target, prefix: str) -> tuple[bool, Figures]:
+    """Whether wrk saturated the bare server, with the figures that show it."""
+    best = max(range(len(bare.loads)), key=lambda i: bare.loads[i].req_per_s)
+    cores, wrk_cores = bare.cores[best], bare.loads[best].wrk_cores
+    ok = cores >= SATURATED
+    figures: Figures = {
+        f"{prefix}_bare_req_per_s": bare.loads[best].req_per_s,
+        f"{prefix}_bare_p99_ms": bare.loads[best].p99_ms,
+        f"{prefix}_bare_server_cores": round(cores, 3),
+        f"{prefix}_wrk_cores": round(wrk_cores, 3),
+        f"{prefix}_ceiling_saturated": ok,
+        "load_average": round(load_average(), 2),
+    }
+    if not ok:
+        figures[f"{prefix}_ceiling_note"] = (
+            f"wrk did not saturate the bare handler (it used {cores:.2f} of a core, wrk {wrk_cores:.2f} cores, "
+            f"load average {load_average():.1f}): the machine is busy or too small; ratios withheld")
+    return ok, figures
+
+
+def compare(target: Target, bare: Target, key: str, saturated: bool) -> Figures:
+    """``key``_req_per_s (best round), p99 (median of rounds), ratio (median of per-round ratios) and spread."""
+    ratios = [t.req_per_s / b.req_per_s for t, b in zip(target.loads, bare.loads, strict=True) if b.req_per_s]
+    median = statistics.median(ratios) if ratios else 0.0
+    figures: Figures = {
+        f"{key}_req_per_s": max(x.req_per_s for x in target.loads),
+        f"{key}_p99_ms": statistics.median(x.p99_ms for x in target.loads),
+        f"{key}_p50_ms": statistics.median(x.p50_ms for x in target.loads),
+        f"{key}_errors": sum(x.errors for x in target.loads),
+        f"{key}_server_cores": round(max(target.cores), 3),
+        f"{key}_ratio": round(median, 3) if saturated else None,
+        f"{key}_ratio_spread": [round(min(ratios), 3), round(max(ratios), 3)] if ratios else [],
+    }
+    if not saturated:
+        figures[f"{key}_ratio_unverified"] = round(median, 3)
+    return figures
