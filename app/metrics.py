@@ -1,8 +1,13 @@
 """Business volumes per channel, from engine events, for Prometheus.
 
-Operations measure success as "share of business handled through electronic
-channels": every completed backend operation is counted per channel and
-outcome, with no subscriber data in the labels.
+The operator measures success as the share of *business* handled through the
+electronic channels, where balance and bill look-ups are queries counted apart
+("不含话费查询") and checking the password on the way is neither. So every
+backend operation is counted once in ``menuflow_backend_calls_total`` (with its
+outcome, for error rates), and a success lands in exactly one of
+``menuflow_business_total`` or ``menuflow_queries_total`` by the catalogue's
+``category``/``business`` declaration, as ``menuflow report`` counts it. No
+subscriber data is ever a label.
 """
 
 from __future__ import annotations
@@ -14,41 +19,63 @@ from engine.ports.events import EngineEvent
 
 class EngineMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
-        self.sessions = Counter("menuflow_sessions_total", "Sessions started", ["channel", "flow"],
-                                registry=registry)
-        self.ended = Counter("menuflow_sessions_ended_total", "Sessions ended", ["channel", "reason"],
-                             registry=registry)
-        self.calls = Counter("menuflow_business_total", "Backend operations", ["channel", "op", "outcome"],
-                             registry=registry)
+        def counter(name: str, doc: str, labels: list[str]) -> Counter:
+            return Counter(name, doc, labels, registry=registry)
+
+        self.sessions = counter("menuflow_sessions_total", "Sessions started", ["channel", "flow"])
+        self.ended = counter("menuflow_sessions_ended_total", "Sessions ended", ["channel", "reason"])
+        self.calls = counter("menuflow_backend_calls_total", "Backend operations by outcome",
+                             ["channel", "op", "category", "outcome"])
+        self.business = counter("menuflow_business_total",
+                                "Business handled (successful operations the KPI counts; no queries)",
+                                ["channel", "category"])
+        self.queries = counter("menuflow_queries_total", "Successful queries (balance, bill, usage...)",
+                               ["channel"])
         self.latency = Histogram("menuflow_backend_seconds", "Backend operation latency", ["op"],
                                  registry=registry, buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5))
-        self.inputs = Counter("menuflow_inputs_total", "Subscriber inputs", ["channel"], registry=registry)
-        self.invalid = Counter("menuflow_invalid_inputs_total", "Invalid choices and no-inputs",
-                               ["channel", "kind"], registry=registry)
-        self.pushes = Counter("menuflow_pushes_total", "SMS pushed to subscribers", ["channel"],
-                              registry=registry)
-        self.transfers = Counter("menuflow_transfers_total", "Handovers to agents", ["channel"],
-                                 registry=registry)
-        self.failed = Counter("menuflow_inputs_failed_total",
+        self.inputs = counter("menuflow_inputs_total", "Subscriber inputs", ["channel"])
+        self.invalid = counter("menuflow_invalid_inputs_total", "Invalid choices and no-inputs", ["channel", "kind"])
+        self.confirm_asked = counter("menuflow_confirm_asked_total", "Confirmations asked", ["channel"])
+        self.confirm_answered = counter("menuflow_confirm_answered_total", "Confirmations answered",
+                                        ["channel", "answer"])
+        self.pushes = counter("menuflow_pushes_total", "SMS pushed to subscribers", ["channel"])
+        self.transfers = counter("menuflow_transfers_total", "Handovers to agents", ["channel"])
+        self.offers = counter("menuflow_offers_total", "Offers shown and accepted", ["channel", "offer", "step"])
+        self.failed = counter("menuflow_inputs_failed_total",
                               "Inputs answered 'busy': session locked, stale write, store unreachable, error",
-                              ["channel", "reason"], registry=registry)
+                              ["channel", "reason"])
 
     def __call__(self, e: EngineEvent) -> None:
-        if e.kind == "session":
-            self.sessions.labels(e.channel, e.flow).inc()
-        elif e.kind == "end":
-            self.ended.labels(e.channel, e.data.get("reason", "done")).inc()
-        elif e.kind == "call":
-            outcome = "ok" if e.data.get("ok") else str(e.data.get("failure", "error"))
-            self.calls.labels(e.channel, e.data.get("op", ""), outcome).inc()
-            self.latency.labels(e.data.get("op", "")).observe(float(e.data.get("ms", 0.0)) / 1000)
-        elif e.kind == "input":
-            self.inputs.labels(e.channel).inc()
-        elif e.kind in ("invalid", "noinput"):
-            self.invalid.labels(e.channel, e.kind).inc()
-        elif e.kind == "push":
-            self.pushes.labels(e.channel).inc()
-        elif e.kind == "transfer":
-            self.transfers.labels(e.channel).inc()
-        elif e.kind == "failed":
-            self.failed.labels(e.channel, e.data.get("reason", "error")).inc()
+        kind, ch = e.kind, e.channel
+        if kind == "call":
+            self._call(e)
+        elif kind == "session":
+            self.sessions.labels(ch, e.flow).inc()
+        elif kind == "end":
+            self.ended.labels(ch, e.data.get("reason", "done")).inc()
+        elif kind == "input":
+            self.inputs.labels(ch).inc()
+        elif kind in ("invalid", "noinput"):
+            self.invalid.labels(ch, kind).inc()
+        elif kind == "confirm_asked":
+            self.confirm_asked.labels(ch).inc()
+        elif kind == "confirm_answered":
+            self.confirm_answered.labels(ch, e.data.get("answer", "")).inc()
+        elif kind == "push":
+            self.pushes.labels(ch).inc()
+        elif kind == "transfer":
+            self.transfers.labels(ch).inc()
+        elif kind in ("offer_shown", "offer_accepted"):
+            self.offers.labels(ch, str(e.data.get("offer", "")), kind.removeprefix("offer_")).inc()
+        elif kind == "failed":
+            self.failed.labels(ch, e.data.get("reason", "error")).inc()
+
+    def _call(self, e: EngineEvent) -> None:
+        op, category = str(e.data.get("op", "")), str(e.data.get("category", "other"))
+        ok = bool(e.data.get("ok"))
+        self.calls.labels(e.channel, op, category, "ok" if ok else str(e.data.get("failure", "error"))).inc()
+        self.latency.labels(op).observe(float(e.data.get("ms", 0.0)) / 1000)
+        if ok and e.data.get("business"):
+            self.business.labels(e.channel, category).inc()
+        elif ok and category == "query":
+            self.queries.labels(e.channel).inc()

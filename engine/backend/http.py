@@ -19,6 +19,7 @@ import aiohttp
 
 from engine.backend.keys import idempotency_key
 from engine.ports.backend import (
+    CATEGORIES,
     BackendFailure,
     BackendTimeout,
     BackendUnavailable,
@@ -31,7 +32,7 @@ log = logging.getLogger(__name__)
 
 OperationsSpec = Iterable[OperationInfo] | Mapping[str, Mapping[str, Any]]
 _TUPLE_FIELDS = ("params", "secret_params", "secret_results")
-_BOOL_FIELDS = ("paid", "idempotent")
+_BOOL_FIELDS = ("paid", "idempotent", "business")
 
 
 def parse_operations(spec: OperationsSpec) -> dict[str, OperationInfo]:
@@ -40,7 +41,7 @@ def parse_operations(spec: OperationsSpec) -> dict[str, OperationInfo]:
         return {op.name: op for op in spec}
     ops: dict[str, OperationInfo] = {}
     for name, fields in spec.items():
-        unknown = set(fields) - {*_TUPLE_FIELDS, *_BOOL_FIELDS}
+        unknown = set(fields) - {*_TUPLE_FIELDS, *_BOOL_FIELDS, "category"}
         if unknown:
             raise ValueError(f"operations.{name}: unknown key {sorted(unknown)[0]!r}")
         kwargs: dict[str, Any] = {}
@@ -53,6 +54,10 @@ def parse_operations(spec: OperationsSpec) -> dict[str, OperationInfo]:
             if key in fields and not isinstance(fields[key], bool):
                 raise ValueError(f"operations.{name}.{key}: expected true or false, got {fields[key]!r}")
             kwargs[key] = fields.get(key, key == "idempotent")
+        category = fields.get("category", "other")
+        if category not in CATEGORIES:
+            raise ValueError(f"operations.{name}.category: expected one of {', '.join(CATEGORIES)}, got {category!r}")
+        kwargs["category"] = category
         ops[name] = OperationInfo(name, **kwargs)
     return ops
 

@@ -8,6 +8,11 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 FailureKind = Literal["business", "timeout", "unavailable"]
 
+#: The operator documents' business types, as ``OperationInfo.category`` values. ``query`` (balance,
+#: bill, usage, lists) is counted apart from business; ``auth`` and ``other`` are steps on the way.
+CATEGORIES = ("query", "package", "activation", "payment", "points", "complaint", "password", "delivery",
+              "agreement", "auth", "other")
+
 
 class BackendFailure(Exception):
     """A typed failure a flow can branch on; never shown to a subscriber raw."""
@@ -60,6 +65,11 @@ class OperationInfo:
     secret_params: tuple[str, ...] = ()
     #: Result fields that hold secrets (an OTP to send by SMS): never logged or shown in transcripts.
     secret_results: tuple[str, ...] = ()
+    #: The operator's business type (one of ``CATEGORIES``): the analytics and metrics group by it.
+    category: str = "other"
+    #: Counts as handled business when it succeeds (the e-channel share KPI). Queries never do
+    #: ("不含话费查询"), nor does checking the password on the way to something else.
+    business: bool = False
 
 
 @runtime_checkable

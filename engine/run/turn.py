@@ -47,6 +47,8 @@ class Turn:
         self.ended = False
         #: Secret call results (``var.field`` paths): masked for observers, wiped before the session is saved.
         self.secrets: list[str] = []
+        #: The input being applied, as observers may see it (secret inputs masked).
+        self.shown_input = ""
         self._ctx: dict[str, Any] | None = None
 
     # -- context ---------------------------------------------------------------
@@ -109,7 +111,8 @@ class Turn:
         if not self.world.observers:
             return
         s = self.session
-        self.world.emit(EngineEvent(kind, s.key, s.channel, s.flow, s.version, s.state, data))
+        self.world.emit(EngineEvent(kind, s.key, s.channel, s.flow, s.version, s.state, data, s.msisdn, self.now,
+                                    s.created))
 
     def masked(self, text: str) -> str:
         """``text`` with every secret value of the session (passwords, OTPs) masked, for observers."""
@@ -233,6 +236,7 @@ class Turn:
     async def feed(self, raw: str) -> None:
         """Apply one input to the waiting state."""
         node = self.node
+        self.shown_input = node.kind.shown_input(node, raw.strip())
         await node.kind.feed(self, node, raw.strip())
 
     def prompt(self, node: Node[Any]) -> None:
@@ -242,7 +246,7 @@ class Turn:
         s = self.session
         n = s.counters.get("nomatch", 0) + 1
         s.counters["nomatch"] = n
-        self.emit("invalid", count=n)
+        self.emit("invalid", count=n, text=self.shown_input)
         if n >= (node.kind.retries(node.spec) or self.flow.spec.retries):
             await node.kind.give_up(self, node)
             return

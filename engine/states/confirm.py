@@ -68,6 +68,7 @@ class Confirm(StateKind[ConfirmState]):
         window = node.spec.window or cfg.window
         if not s.pending:
             s.pending = turn.now + window
+            turn.emit("confirm_asked")
         turn.say_node(node)
         if s.channel == "ivr":
             turn.say_msg("confirm_hint_ivr", yes=IVR_YES, no=IVR_NO, minutes=max(1, window // 60))
@@ -80,20 +81,23 @@ class Confirm(StateKind[ConfirmState]):
         token = text.upper()
         if s.pending and turn.now > s.pending:
             s.pending = 0.0
+            turn.emit("confirm_answered", answer="expired")
             turn.say_msg("expired")
             await self._cancel(turn, node)
         elif token in {t.upper() for t in cfg.yes}:
             s.pending = 0.0
-            turn.emit("confirmed")
+            turn.emit("confirm_answered", answer="yes")
             await turn.goto(node.spec.goto)
         elif token in {t.upper() for t in cfg.no}:
             s.pending = 0.0
+            turn.emit("confirm_answered", answer="no")
             turn.say_msg("cancelled")
             await self._cancel(turn, node)
         else:
             await turn.invalid(node, "invalid_choice")
 
     async def give_up(self, turn: Turn, node: Node[ConfirmState]) -> None:
+        turn.emit("confirm_answered", answer="gave_up")
         turn.say_msg("cancelled")
         await self._cancel(turn, node)
 

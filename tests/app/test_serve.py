@@ -64,7 +64,9 @@ async def test_sms_ussd_and_reload_through_one_engine(served: tuple[Running, Sms
             assert resp.status == 200 and (await resp.json()) == {"reloaded": True}
         async with http.get(f"{base}/metrics") as resp:
             body = await resp.text()
-        assert 'menuflow_business_total{channel="sms",op="balance",outcome="ok"}' in body
+        assert 'menuflow_backend_calls_total{category="query",channel="sms",op="balance",outcome="ok"}' in body
+        assert 'menuflow_queries_total{channel="sms"} 1.0' in body
+        assert "menuflow_business_total{" not in body  # a balance query is not business
         assert 'menuflow_sms_mo_received_total{bind="0"} 1.0' in body
         assert 'menuflow_sms_bound{bind="0"} 1.0' in body
         assert 'menuflow_sms_mt_queued_total{bind="0"} 1.0' in body
