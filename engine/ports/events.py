@@ -25,9 +25,9 @@ Event kinds and their ``data``:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 MASK = "******"
 
@@ -50,3 +50,45 @@ class EngineEvent:
 
 
 Observer = Callable[[EngineEvent], None]
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    """One line of the durable event log: what the analytics need, nothing that identifies by itself.
+
+    ``subscriber`` is a keyed hash of the MSISDN unless the operator asked for raw
+    numbers; ``session`` is a keyed hash of the session key and its start. ``data``
+    holds only the fields the log keeps for ``kind`` (JSON values).
+    """
+
+    at: float
+    kind: str
+    channel: str
+    subscriber: str
+    session: str
+    flow: str = ""
+    state: str = ""
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class EventStore(Protocol):
+    """Where the event log lands: an embedded SQLite file or PostgreSQL."""
+
+    async def write(self, records: Sequence[EventRecord]) -> None:
+        """Append records in one transaction; raise on failure (the log keeps and retries them)."""
+        ...
+
+    async def read(self, since: float, until: float) -> list[EventRecord]:
+        """Records with ``since <= at < until``, in time order (ties in written order)."""
+        ...
+
+    async def journey(self, subscriber: str) -> list[EventRecord]:
+        """Every record of one subscriber, in time order."""
+        ...
+
+    async def stored_key(self) -> bytes:
+        """The hashing key kept with the store, made on first use (when none is configured)."""
+        ...
+
+    async def close(self) -> None: ...

@@ -1,0 +1,78 @@
+"""EngineEvent → EventRecord: the subscriber as a keyed hash, and only the fields analytics need.
+
+The log keeps a whitelist per kind rather than dropping known-bad fields: a
+field added to an event later (a result, a rendered text) stays out of the
+durable log until someone decides it belongs there. Masked secrets never
+arrive here in clear (the engine masks them), and SMS texts are reduced to
+their length.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any
+
+from engine.ports.events import EngineEvent, EventRecord
+
+#: Per kind, the ``data`` fields the log keeps.
+KEPT: dict[str, tuple[str, ...]] = {
+    "invalid": ("count", "text"),
+    "noinput": ("count",),
+    "confirm_answered": ("answer",),
+    "call": ("op", "category", "business", "ok", "ms", "failure", "code"),
+    "transfer": ("target",),
+    "offer_shown": ("offer",),
+    "offer_accepted": ("offer",),
+    "rating": ("survey", "score"),
+    "end": ("reason",),
+    "failed": ("reason",),
+    "input": ("event",),
+}
+#: Longest invalid input kept (what people mistype is short; a pasted paragraph is not needed).
+MAX_TEXT = 32
+#: Hashes remembered before the cache starts over (one per live subscriber and session).
+CACHE = 50_000
+
+
+def subscriber_hash(key: bytes, msisdn: str) -> str:
+    """The keyed hash that stands for a subscriber in the log (and that ``menuflow journey`` looks up)."""
+    return hmac.new(key, msisdn.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+class Recorder:
+    """Turns engine events into log records; ``raw_msisdn`` keeps numbers in clear (operator's choice)."""
+
+    def __init__(self, key: bytes, *, raw_msisdn: bool = False) -> None:
+        self.key = key
+        self.raw_msisdn = raw_msisdn
+        self._subscribers: dict[str, str] = {}
+        self._sessions: dict[tuple[str, float], str] = {}
+
+    def subscriber(self, msisdn: str) -> str:
+        if not msisdn or self.raw_msisdn:
+            return msisdn
+        got = self._subscribers.get(msisdn)
+        if got is None:
+            if len(self._subscribers) >= CACHE:
+                self._subscribers.clear()
+            got = self._subscribers[msisdn] = subscriber_hash(self.key, msisdn)
+        return got
+
+    def session(self, key: str, started: float) -> str:
+        got = self._sessions.get((key, started))
+        if got is None:
+            if len(self._sessions) >= CACHE:
+                self._sessions.clear()
+            digest = hmac.new(self.key, f"{key}|{started!r}".encode(), hashlib.sha256).hexdigest()[:24]
+            got = self._sessions[(key, started)] = digest
+        return got
+
+    def record(self, e: EngineEvent) -> EventRecord:
+        data: dict[str, Any] = {k: e.data[k] for k in KEPT.get(e.kind, ()) if k in e.data}
+        if "text" in data:
+            data["text"] = str(data["text"])[:MAX_TEXT]
+        if e.kind == "push":
+            data["length"] = len(str(e.data.get("text", "")))
+        session = self.session(e.session_key, e.started) if e.started else ""
+        return EventRecord(e.at, e.kind, e.channel, self.subscriber(e.msisdn), session, e.flow, e.state, data)
