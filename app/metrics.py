@@ -12,8 +12,13 @@ subscriber data is ever a label.
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from collections.abc import Iterator
 
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from engine.events.log import EventLog
 from engine.ports.events import EngineEvent
 
 
@@ -79,3 +84,17 @@ class EngineMetrics:
             self.business.labels(e.channel, category).inc()
         elif ok and category == "query":
             self.queries.labels(e.channel).inc()
+
+
+class EventLogCollector(Collector):
+    """The event log's health: written, dropped (queue full) and queued events."""
+
+    def __init__(self, events: EventLog) -> None:
+        self.events = events
+
+    def collect(self) -> Iterator[Metric]:
+        e = self.events
+        yield CounterMetricFamily("menuflow_events_written", "Events written to the event store", value=e.written)
+        yield CounterMetricFamily("menuflow_events_dropped", "Events dropped: the queue was full (store slow or down)",
+                                  value=e.dropped)
+        yield GaugeMetricFamily("menuflow_events_queued", "Events waiting to be written", value=len(e.queue))

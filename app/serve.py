@@ -22,8 +22,10 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 from app.admin import add_admin_routes
-from app.metrics import EngineMetrics
+from app.metrics import EngineMetrics, EventLogCollector
 from engine.clock import SystemClock
+from engine.events.loader import open_event_log
+from engine.events.log import EventLog
 from engine.flow.diagnostics import FlowError
 from engine.flow.registry import flow_files
 from engine.run.build import build_engine
@@ -72,6 +74,7 @@ class Running:
     shared: SharedState | None = None
     ussd_smpp: UssdSmppGateway | None = None
     smsc: SmscSimulator | None = None
+    events: EventLog | None = None
     addresses: dict[str, str] = field(default_factory=dict)
 
 
@@ -154,6 +157,11 @@ class Server:
         engine = build_engine(args.flows, args.backend, store, clock, call_timeout=args.backend_timeout, ttl=ttl)
         engine.observers.append(EngineMetrics(self.metrics))
         run = self.running = Running(engine)
+        run.events = await open_event_log(args.events, raw_msisdn=args.events_raw_msisdn)
+        if run.events is not None:
+            engine.observers.append(run.events)
+            self.metrics.register(EventLogCollector(run.events))
+            run.addresses["events"] = args.events.split("@")[-1]  # no password from a URL in the log
         await self._start_sms(run)
         await self._start_http(run)
         agi = args.agi or (f"{DEMO_AGI[0]}:{DEMO_AGI[1]}" if args.demo else None)
@@ -271,6 +279,8 @@ class Server:
             await run.shared.close()
         if run.smsc is not None:
             await run.smsc.close()
+        if run.events is not None:
+            await run.events.close()
         await run.engine.backend.close()
         await run.engine.store.close()
 

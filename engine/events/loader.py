@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 
+from engine.events.log import EventLog
 from engine.events.record import Recorder
 from engine.ports.events import EventStore
 
@@ -42,3 +43,22 @@ async def hash_key(store: EventStore) -> bytes:
 
 async def recorder_for(store: EventStore, *, raw_msisdn: bool = False) -> Recorder:
     return Recorder(await hash_key(store), raw_msisdn=raw_msisdn)
+
+
+async def open_event_log(spec: str, *, raw_msisdn: bool = False) -> EventLog | None:
+    """A started event log writing to ``spec`` (None for ``off``).
+
+    Raises ValueError when no key is configured and the store cannot give one: hashing
+    subscribers with a throwaway key would break unique counts and journeys.
+    """
+    store = open_event_store(spec)
+    if store is None:
+        return None
+    try:
+        recorder = await recorder_for(store, raw_msisdn=raw_msisdn)
+    except Exception as exc:
+        await store.close()
+        raise ValueError(f"--events {spec}: store unreachable and {KEY_ENV} not set ({exc})") from None
+    events = EventLog(store, recorder)
+    events.start()
+    return events

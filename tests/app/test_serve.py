@@ -23,11 +23,11 @@ CREDS = {"menuflow": "secret"}
 
 
 @pytest.fixture
-async def served() -> AsyncIterator[tuple[Running, SmscSimulator, Server]]:
+async def served(tmp_path: Path) -> AsyncIterator[tuple[Running, SmscSimulator, Server]]:
     async with SmscSimulator(credentials=CREDS) as smsc:
         args = parser().parse_args([
             "serve", "--smpp", f"127.0.0.1:{smsc.port}", "--smpp-system-id", "menuflow", "--smpp-password", "secret",
-            "--ussd-http", "127.0.0.1:0", "--agi", "127.0.0.1:0",
+            "--ussd-http", "127.0.0.1:0", "--agi", "127.0.0.1:0", "--events", str(tmp_path / "events.sqlite"),
         ])
         server = Server(args)
         run = await server.start()
@@ -68,8 +68,12 @@ async def test_sms_ussd_and_reload_through_one_engine(served: tuple[Running, Sms
         assert 'menuflow_queries_total{channel="sms"} 1.0' in body
         assert "menuflow_business_total{" not in body  # a balance query is not business
         assert 'menuflow_sms_mo_received_total{bind="0"} 1.0' in body
+        assert "menuflow_events_dropped_total 0.0" in body
         assert 'menuflow_sms_bound{bind="0"} 1.0' in body
         assert 'menuflow_sms_mt_queued_total{bind="0"} 1.0' in body
+    assert run.events is not None and await run.events.flush()
+    records = await run.events.store.read(0, 1e12)
+    assert {(r.channel, r.data["op"]) for r in records if r.kind == "call"} >= {("sms", "balance"), ("ussd", "balance")}
 
 
 async def test_ussd_push_goes_out_as_sms(served: tuple[Running, SmscSimulator, Server]) -> None:
