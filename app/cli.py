@@ -18,6 +18,8 @@ COMMANDS = (
     "app.commands.serve",
     "app.commands.smsc",
     "app.commands.prompts",
+    "app.commands.report",
+    "app.commands.journey",
 )
 
 
