@@ -91,6 +91,8 @@ SUMMARY = (
     ("raw_trigger_per_s", "engine", "raw_trigger_per_s"),
     ("session_create_per_s", "engine", "session_create_per_s"),
     ("session_bytes", "engine", "session_bytes"),
+    ("event_log_cost", "ussd", "event_log_cost"),
+    ("event_log_step_cost", "engine", "event_log_step_cost"),
     ("ussd_http_ratio", "ussd", "ussd_http_ratio"),
     ("ussd_http_req_per_s", "ussd", "ussd_http_req_per_s"),
     ("ussd_http_bare_req_per_s", "ussd", "ussd_http_bare_req_per_s"),

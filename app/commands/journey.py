@@ -10,9 +10,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import time
 from collections.abc import Sequence
 from datetime import datetime
 
+from app.analytics.inputs import period
 from engine.events.loader import DEFAULT, hash_key, open_event_store
 from engine.events.record import subscriber_hash
 from engine.msisdn import normalise_msisdn
@@ -26,6 +28,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("journey", help="one subscriber's sessions across channels, in time order")
     p.add_argument("msisdn", help="the subscriber's number (E.164 digits)")
     p.add_argument("--events", default=DEFAULT, help=f"event log: FILE.sqlite or postgresql://… (default {DEFAULT})")
+    p.add_argument("--since", help="start: YYYY-MM-DD or an ISO date-time (default: 30 days before --until)")
+    p.add_argument("--until", help="end, exclusive; a date means through that day (default: now)")
     p.set_defaults(func=run)
 
 
@@ -34,26 +38,29 @@ def run(args: argparse.Namespace) -> int:
         msisdn = normalise_msisdn(args.msisdn)
         if msisdn is None:
             raise ValueError(f"{args.msisdn!r} is not a phone number")
-        records = asyncio.run(_journey(args.events, msisdn))
+        tz = datetime.now().astimezone().tzinfo
+        assert tz is not None
+        since, until = period(args.since, args.until, time.time(), tz)
+        records = asyncio.run(_journey(args.events, msisdn, since, until))
     except (ValueError, OSError) as exc:
         print(f"menuflow journey: {exc}", file=sys.stderr)
         return 2
     if not records:
-        print(f"no sessions of {args.msisdn} in {args.events}")
+        print(f"no sessions of {args.msisdn} in {args.events} in that period")
         return 1
     print("\n".join(lines(records)))
     return 0
 
 
-async def _journey(spec: str, msisdn: str) -> list[EventRecord]:
+async def _journey(spec: str, msisdn: str, since: float, until: float) -> list[EventRecord]:
     if "://" not in spec:
         open(spec, "rb").close()  # a missing file is a typo, not a subscriber without history
     store = open_event_store(spec)
     if store is None:
         raise ValueError("--events off: no event log to look in")
     try:
-        hashed = await store.journey(subscriber_hash(await hash_key(store), msisdn))
-        raw = await store.journey(msisdn)
+        hashed = await store.journey(subscriber_hash(await hash_key(store), msisdn), since, until)
+        raw = await store.journey(msisdn, since, until)
     finally:
         await store.close()
     return sorted([*hashed, *raw], key=lambda r: r.at)

@@ -15,7 +15,7 @@ import contextlib
 import logging
 from collections import deque
 
-from engine.events.record import Recorder
+from engine.events.record import LOGGED, Recorder
 from engine.ports.events import EngineEvent, EventStore
 
 log = logging.getLogger("menuflow.events")
@@ -48,6 +48,8 @@ class EventLog:
 
     def __call__(self, event: EngineEvent) -> None:
         """The observer: never blocks, never raises."""
+        if event.kind not in LOGGED:
+            return
         if len(self.queue) >= self.capacity:
             self.dropped += 1
             return

@@ -75,9 +75,9 @@ class PostgresEventStore:
                                (since, until))
         return [record(v) for v in rows]
 
-    async def journey(self, subscriber: str) -> list[EventRecord]:
-        rows = await self._run(f"SELECT {COLUMNS} FROM {self.table} WHERE subscriber = %s ORDER BY at, id",
-                               (subscriber,))
+    async def journey(self, subscriber: str, since: float, until: float) -> list[EventRecord]:
+        rows = await self._run(f"SELECT {COLUMNS} FROM {self.table} WHERE subscriber = %s AND at >= %s AND at < %s "
+                               "ORDER BY at, id", (subscriber, since, until))
         return [record(v) for v in rows]
 
     async def stored_key(self) -> bytes:

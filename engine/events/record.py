@@ -27,8 +27,10 @@ KEPT: dict[str, tuple[str, ...]] = {
     "rating": ("survey", "score"),
     "end": ("reason",),
     "failed": ("reason",),
-    "input": ("event",),
 }
+#: Kinds the log keeps: what the analytics read. Each input is already told by the state it led to
+#: (or by ``invalid``), so ``input`` stays out: it would double the log for nothing the report uses.
+LOGGED = frozenset({"session", "state", "confirm_asked", "push", *KEPT})
 #: Longest invalid input kept (what people mistype is short; a pasted paragraph is not needed).
 MAX_TEXT = 32
 #: Hashes remembered before the cache starts over (one per live subscriber and session).
@@ -69,10 +71,13 @@ class Recorder:
         return got
 
     def record(self, e: EngineEvent) -> EventRecord:
-        data: dict[str, Any] = {k: e.data[k] for k in KEPT.get(e.kind, ()) if k in e.data}
+        """The log's line for ``e`` (runs once per logged event: kept lean)."""
+        kept = KEPT.get(e.kind)
+        data: dict[str, Any] = {k: e.data[k] for k in kept if k in e.data} if kept else {}
         if "text" in data:
             data["text"] = str(data["text"])[:MAX_TEXT]
-        if e.kind == "push":
+        elif e.kind == "push":
             data["length"] = len(str(e.data.get("text", "")))
-        session = self.session(e.session_key, e.started) if e.started else ""
-        return EventRecord(e.at, e.kind, e.channel, self.subscriber(e.msisdn), session, e.flow, e.state, data)
+        session = self._sessions.get((e.session_key, e.started)) or self.session(e.session_key, e.started)
+        subscriber = self._subscribers.get(e.msisdn) or self.subscriber(e.msisdn)
+        return EventRecord(e.at, e.kind, e.channel, subscriber, session if e.started else "", e.flow, e.state, data)

@@ -1,8 +1,17 @@
-"""The embedded event store: one SQLite file, written from a worker thread.
+"""The embedded event store: one SQLite file, each written batch one row (a *segment*).
 
-The default for ``menuflow serve`` (nothing to install or run). sqlite3 blocks,
-so every statement runs in ``asyncio.to_thread`` on one connection guarded by a
-lock; WAL mode lets ``menuflow report`` read while serve writes.
+The default for ``menuflow serve`` (nothing to install or run), and its CPU is
+the serving process's own: sqlite3 holds the GIL while it binds parameters,
+and a row per event cost 4–8 µs of it (22 µs with an index on the subscriber
+once the table outgrew the page cache), measured here, against a serve-path
+budget of ~6 µs per turn. So a batch is written as one row: its records as a
+JSON array (one C-encoder call) with the first and last time, indexed on time.
+Reading a period decodes the segments that overlap it and filters; a journey is
+the same scan filtered on the subscriber. PostgreSQL, whose row and index costs
+fall on the database server, keeps one row per event for SQL users.
+
+sqlite3 blocks, so statements run in ``asyncio.to_thread`` on one connection
+guarded by a lock; WAL mode lets ``menuflow report`` read while serve writes.
 """
 
 from __future__ import annotations
@@ -12,29 +21,30 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from engine.ports.events import EventRecord
 
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS events (
-    id INTEGER PRIMARY KEY, at REAL NOT NULL, kind TEXT NOT NULL, channel TEXT NOT NULL,
-    subscriber TEXT NOT NULL, session TEXT NOT NULL, flow TEXT NOT NULL, state TEXT NOT NULL, data TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS events_at ON events (at);
-CREATE INDEX IF NOT EXISTS events_subscriber ON events (subscriber, at);
+CREATE TABLE IF NOT EXISTS segments (
+    id INTEGER PRIMARY KEY, first_at REAL NOT NULL, last_at REAL NOT NULL, records TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS segments_last_at ON segments (last_at);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BLOB NOT NULL);
 """
+#: The columns of one record, in the order both stores keep them.
 COLUMNS = "at, kind, channel, subscriber, session, flow, state, data"
+#: Records are named tuples, so a batch encodes as arrays in one call; ``default`` takes read-only mappings.
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=dict).encode
 
 
 def row(r: EventRecord) -> tuple[Any, ...]:
-    """A record as the columns both stores share (``data`` as compact JSON)."""
-    data = json.dumps(dict(r.data), ensure_ascii=False, separators=(",", ":"))
-    return (r.at, r.kind, r.channel, r.subscriber, r.session, r.flow, r.state, data)
+    """A record as one table row (``data`` as compact JSON): PostgreSQL's layout."""
+    return (*r[:7], _dumps(dict(r.data)) if r.data else "{}")
 
 
 def record(values: Sequence[Any]) -> EventRecord:
+    """A table row back into a record."""
     at, kind, channel, subscriber, session, flow, state, data = values
     return EventRecord(float(at), kind, channel, subscriber, session, flow, state, json.loads(data))
 
@@ -49,29 +59,35 @@ class SqliteEventStore:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(SCHEMA)
 
-    def _write(self, rows: list[tuple[Any, ...]]) -> None:
+    def _write(self, first: float, last: float, blob: str) -> None:
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._db.executemany(f"INSERT INTO events ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+            self._db.execute("INSERT INTO segments (first_at, last_at, records) VALUES (?, ?, ?)", (first, last, blob))
 
     async def write(self, records: Sequence[EventRecord]) -> None:
-        await asyncio.to_thread(self._write, [row(r) for r in records])
+        if not records:
+            return
+        blob = _dumps(records)
+        times = [r.at for r in records]
+        await asyncio.to_thread(self._write, min(times), max(times), blob)
 
-    def _select(self, where: str, args: tuple[Any, ...]) -> list[EventRecord]:
+    def _scan(self, since: float, until: float, keep: Callable[[EventRecord], bool]) -> list[EventRecord]:
         with self._lock:
-            cur = self._db.execute(f"SELECT {COLUMNS} FROM events WHERE {where} ORDER BY at, id", args)
-            return [record(v) for v in cur.fetchall()]
+            blobs = self._db.execute("SELECT records FROM segments WHERE last_at >= ? AND first_at < ? ORDER BY id",
+                                     (since, until)).fetchall()
+        out = []
+        for (blob,) in blobs:
+            for values in json.loads(blob):
+                r = EventRecord(*values)
+                if since <= r.at < until and keep(r):
+                    out.append(r)
+        out.sort(key=lambda r: r.at)  # stable: ties keep their written order
+        return out
 
     async def read(self, since: float, until: float) -> list[EventRecord]:
-        return await asyncio.to_thread(self._select, "at >= ? AND at < ?", (since, until))
+        return await asyncio.to_thread(self._scan, since, until, lambda r: True)
 
-    async def journey(self, subscriber: str) -> list[EventRecord]:
-        return await asyncio.to_thread(self._select, "subscriber = ?", (subscriber,))
+    async def journey(self, subscriber: str, since: float, until: float) -> list[EventRecord]:
+        return await asyncio.to_thread(self._scan, since, until, lambda r: r.subscriber == subscriber)
 
     def _key(self) -> bytes:
         with self._lock:

@@ -86,12 +86,13 @@ async def test_journey_tells_one_subscriber_across_channels(tmp_path: Path) -> N
     clock.advance(60)
     await Phone(engine, "sms", msisdn="8613900139000").send("YE")  # someone else
     await log.close()
-    out = await asyncio.to_thread(menuflow, "journey", ZH, "--events", str(path))
+    period = ("--since", "2000-01-01", "--until", "2100-01-01")
+    out = await asyncio.to_thread(menuflow, "journey", ZH, "--events", str(path), *period)
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     headers = [line for line in lines if not line.startswith("  ")]
     assert [h.split()[-1] for h in headers] == ["SMS", "USSD"]
     assert any("balance (query) ok" in line for line in lines)
     assert any("bill (query) ok" in line for line in lines) and any("ended: abort" in line for line in lines)
-    missing = await asyncio.to_thread(menuflow, "journey", "8613700137000", "--events", str(path))
+    missing = await asyncio.to_thread(menuflow, "journey", "8613700137000", "--events", str(path), *period)
     assert missing.returncode == 1 and "no sessions" in missing.stdout

@@ -40,7 +40,7 @@ async def test_a_session_lands_hashed_and_without_secrets(tmp_path: Path) -> Non
     assert len({r.session for r in records}) == 1
     call = [r.data for r in records if r.kind == "call" and r.data["op"] == "subscribe"]
     assert call and call[0]["category"] == "package" and call[0]["business"] is True and call[0]["ok"] is True
-    dump = sqlite3.connect(store.path).execute("SELECT * FROM events").fetchall()
+    dump = sqlite3.connect(store.path).execute("SELECT * FROM segments").fetchall()
     text = json.dumps(dump, ensure_ascii=False)
     assert ZH not in text and "123456" not in text
     assert events.written == len(records) and events.dropped == 0

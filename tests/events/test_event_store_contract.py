@@ -31,8 +31,9 @@ async def test_records_round_trip_with_their_data(event_store: EventStore) -> No
 
 async def test_journey_is_one_subscriber_in_time_order(event_store: EventStore) -> None:
     await event_store.write([rec(3.0, subscriber="b"), rec(2.0, subscriber="a"), rec(1.0, subscriber="a")])
-    assert [r.at for r in await event_store.journey("a")] == [1.0, 2.0]
-    assert await event_store.journey("nobody") == []
+    assert [r.at for r in await event_store.journey("a", 0, 10)] == [1.0, 2.0]
+    assert [r.at for r in await event_store.journey("a", 1.5, 10)] == [2.0]
+    assert await event_store.journey("nobody", 0, 10) == []
 
 
 async def test_empty_write_and_empty_read(event_store: EventStore) -> None:
