@@ -60,6 +60,10 @@ def percentile(values: Sequence[float], p: float) -> float | None:
     return ordered[max(1, math.ceil(p / 100 * len(ordered))) - 1]
 
 
+def _round(x: float | None) -> float | None:
+    return None if x is None else round(x, 1)
+
+
 def _ratio(a: float, b: float) -> float | None:
     return round(a / b, 4) if b else None
 
@@ -127,8 +131,8 @@ def _sessions(sessions: Sequence[SessionView]) -> dict[str, Any]:
         "by_channel": dict(Counter(s.channel for s in sessions)),
         "outcomes": {k: outcomes.get(k, 0) for k in ("completed", "abandoned", "timed_out", "transferred", "open")},
         "completion_rate": _ratio(outcomes["completed"], len(finished)),
-        "median_seconds": percentile(lengths, 50),
-        "p95_seconds": percentile(lengths, 95),
+        "median_seconds": _round(percentile(lengths, 50)),
+        "p95_seconds": _round(percentile(lengths, 95)),
     }
 
 

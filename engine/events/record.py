@@ -4,16 +4,18 @@ The log keeps a whitelist per kind rather than dropping known-bad fields: a
 field added to an event later (a result, a rendered text) stays out of the
 durable log until someone decides it belongs there. Masked secrets never
 arrive here in clear (the engine masks them), and SMS texts are reduced to
-their length.
+their length. An invalid input of six digits or more is masked too: a password
+typed into a menu is still a password.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from typing import Any
 
-from engine.ports.events import EngineEvent, EventRecord
+from engine.ports.events import MASK, EngineEvent, EventRecord
 
 #: Per kind, the ``data`` fields the log keeps.
 KEPT: dict[str, tuple[str, ...]] = {
@@ -33,6 +35,9 @@ KEPT: dict[str, tuple[str, ...]] = {
 LOGGED = frozenset({"session", "state", "confirm_asked", "push", *KEPT})
 #: Longest invalid input kept (what people mistype is short; a pasted paragraph is not needed).
 MAX_TEXT = 32
+#: Six digits or more typed where a menu choice was expected may be a password, a code or a phone
+#: number typed in the wrong place: the engine cannot know, so the log masks them.
+_LONG_DIGITS = re.compile(r"\d{6,}")
 #: Hashes remembered before the cache starts over (one per live subscriber and session).
 CACHE = 50_000
 
@@ -75,7 +80,7 @@ class Recorder:
         kept = KEPT.get(e.kind)
         data: dict[str, Any] = {k: e.data[k] for k in kept if k in e.data} if kept else {}
         if "text" in data:
-            data["text"] = str(data["text"])[:MAX_TEXT]
+            data["text"] = _LONG_DIGITS.sub(MASK, str(data["text"])[:MAX_TEXT])
         elif e.kind == "push":
             data["length"] = len(str(e.data.get("text", "")))
         session = self._sessions.get((e.session_key, e.started)) or self.session(e.session_key, e.started)

@@ -96,3 +96,10 @@ async def test_a_locked_store_does_not_delay_turns(tmp_path: Path) -> None:
     await events.close()
     records = await SqliteEventStore(path).read(0, 1e12)
     assert records and records[0].kind == "session" and events.dropped == 0
+
+
+def test_a_password_typed_into_a_menu_is_masked() -> None:
+    event = EngineEvent("invalid", "sms:1", "sms", "main", 1, "main", {"count": 1, "text": "mm 123456"}, ZH, 1.0, 1.0)
+    assert Recorder(KEY).record(event).data == {"count": 1, "text": "mm ******"}
+    short = EngineEvent("invalid", "sms:1", "sms", "main", 1, "main", {"count": 1, "text": "98"}, ZH, 1.0, 1.0)
+    assert Recorder(KEY).record(short).data["text"] == "98"
