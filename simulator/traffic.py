@@ -22,7 +22,7 @@ from engine.clock import ManualClock
 from engine.events.loader import open_event_log
 from engine.run.build import build_engine
 from engine.run.engine import Engine
-from engine.types import Channel, Inbound
+from engine.types import Channel, Event, Inbound
 
 #: The demo subscriber every synthetic one copies (password 123456, one subscription to cancel).
 TEMPLATE = "8613800138000"
@@ -71,7 +71,7 @@ async def walk(engine: Engine, clock: ManualClock, rng: random.Random, msisdn: s
         if text == ".":
             clock.advance(900)  # the subscriber never answers: the session expires
             return
-        event = "begin" if text == "" else "end" if text == "~" else "input"
+        event: Event = "begin" if text == "" else "end" if text == "~" else "input"
         await engine.handle(Inbound(channel, msisdn, "" if text in ("", "~") else text, event, key, TO[channel]))
 
 
