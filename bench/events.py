@@ -2,11 +2,12 @@
 
 ``bench.ussd`` runs it as serve does (writer task in the background) and
 reports ``event_log_cost``, the share of the serve path it takes (target ≤ 5 %).
-``bench.engine`` reports ``event_log_step_cost`` against a bare engine step:
-each timed batch ends by writing what it queued (``logged``), so hashing, JSON
-and SQLite are all inside the window even though the step never yields to the
-writer, and the baseline has no observer, so building the events (which serve
-already pays for its Prometheus metrics) is counted too: an upper bound.
+``bench.engine`` reports ``event_log_step_cost`` against an engine step with a
+do-nothing observer: each timed batch ends by writing what it queued
+(``logged``), so hashing, JSON and SQLite are all inside the window even though
+the step never yields to the writer. ``bench.ussd``'s baseline server has no
+observer at all, so its figure also carries building the events (which serve
+already pays for its Prometheus metrics): an upper bound.
 """
 
 from __future__ import annotations

@@ -38,6 +38,9 @@ MAX_TEXT = 32
 #: Six digits or more typed where a menu choice was expected may be a password, a code or a phone
 #: number typed in the wrong place: the engine cannot know, so the log masks them.
 _LONG_DIGITS = re.compile(r"\d{6,}")
+#: Shared by records that keep no data (records are never mutated).
+_NO_DATA: dict[str, Any] = {}
+_new = tuple.__new__
 #: Hashes remembered before the cache starts over (one per live subscriber and session).
 CACHE = 50_000
 
@@ -76,13 +79,17 @@ class Recorder:
         return got
 
     def record(self, e: EngineEvent) -> EventRecord:
-        """The log's line for ``e`` (runs once per logged event: kept lean)."""
+        """The log's line for ``e``; runs once per logged event, so it is kept lean (no frame for the
+        named tuple's ``__new__``, no dict for kinds that keep no data)."""
         kept = KEPT.get(e.kind)
-        data: dict[str, Any] = {k: e.data[k] for k in kept if k in e.data} if kept else {}
-        if "text" in data:
-            data["text"] = _LONG_DIGITS.sub(MASK, str(data["text"])[:MAX_TEXT])
+        data: dict[str, Any] = _NO_DATA
+        if kept is not None:
+            data = {k: e.data[k] for k in kept if k in e.data}
+            if "text" in data:
+                data["text"] = _LONG_DIGITS.sub(MASK, str(data["text"])[:MAX_TEXT])
         elif e.kind == "push":
-            data["length"] = len(str(e.data.get("text", "")))
-        session = self._sessions.get((e.session_key, e.started)) or self.session(e.session_key, e.started)
+            data = {"length": len(str(e.data.get("text", "")))}
+        session = (self._sessions.get((e.session_key, e.started)) or self.session(e.session_key, e.started)
+                   if e.started else "")
         subscriber = self._subscribers.get(e.msisdn) or self.subscriber(e.msisdn)
-        return EventRecord(e.at, e.kind, e.channel, subscriber, session if e.started else "", e.flow, e.state, data)
+        return _new(EventRecord, (e.at, e.kind, e.channel, subscriber, session, e.flow, e.state, data))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import msgpack
+
 from app.analytics.figures import Inputs, Period, compute
 from engine.events.sqlite import SqliteEventStore
 from simulator.traffic import generate
@@ -26,5 +28,5 @@ async def test_report_over_generated_traffic(tmp_path: Path) -> None:
     assert 0 < f["e_channel_share"] < 1 and 0 < f["active_customers"] <= f["customers"] <= 40
     assert any(step["left"] for step in f["funnels"]["10086"])
     assert f["operations"]["verify_password"]["refused"] > 0  # the wrong passwords some typed
-    stored = repr(sqlite3.connect(path).execute("SELECT records FROM segments").fetchall())
+    stored = repr([msgpack.unpackb(b) for (b,) in sqlite3.connect(path).execute("SELECT records FROM segments")])
     assert "86135" not in stored and "123456" not in stored and "111111" not in stored

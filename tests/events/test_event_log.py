@@ -8,6 +8,8 @@ import socket
 import sqlite3
 from pathlib import Path
 
+import msgpack
+
 from engine.events.log import EventLog
 from engine.events.postgres import PostgresEventStore
 from engine.events.record import Recorder, subscriber_hash
@@ -40,8 +42,8 @@ async def test_a_session_lands_hashed_and_without_secrets(tmp_path: Path) -> Non
     assert len({r.session for r in records}) == 1
     call = [r.data for r in records if r.kind == "call" and r.data["op"] == "subscribe"]
     assert call and call[0]["category"] == "package" and call[0]["business"] is True and call[0]["ok"] is True
-    dump = sqlite3.connect(store.path).execute("SELECT * FROM segments").fetchall()
-    text = json.dumps(dump, ensure_ascii=False)
+    blobs = sqlite3.connect(store.path).execute("SELECT records FROM segments").fetchall()
+    text = json.dumps([msgpack.unpackb(b) for (b,) in blobs], ensure_ascii=False)
     assert ZH not in text and "123456" not in text
     assert events.written == len(records) and events.dropped == 0
     await events.close()
