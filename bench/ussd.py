@@ -161,8 +161,9 @@ async def _measure(seconds: float, store: str, factory: HandlerFactory | None) -
     figures["ussd_http_deadline_pushes"] = len(pushes)
     figures["ussd_http_connections"] = CONNECTIONS
     if store == "memory":
-        figures["targets"] = {"ussd_http_ratio": [">=", 0.5], "ussd_http_p99_ms": ["<=", 10.0],
-                              "event_log_cost": ["<=", 0.05]}
+        figures["targets"] = {"ussd_http_ratio": [">=", 0.5], "ussd_http_p99_ms": ["<=", 10.0]}
+        if "event_log_cost" in figures:
+            figures["targets"]["event_log_cost"] = ["<=", 0.05]
     else:  # the scale-out issue's target for the Redis store
         figures["targets"] = {"ussd_http_ratio": [">=", 0.3]}
     return figures
