@@ -162,14 +162,18 @@ class Server:
             engine.observers.append(run.events)
             self.metrics.register(EventLogCollector(run.events))
             run.addresses["events"] = args.events.split("@")[-1]  # no password from a URL in the log
-        await self._start_sms(run)
-        await self._start_http(run)
-        agi = args.agi or (f"{DEMO_AGI[0]}:{DEMO_AGI[1]}" if args.demo else None)
-        if agi:
-            host, port = parse_agi_address(agi)
-            run.agi = await start_agi(self.handle, host, port, ivr_options_from_args(args), clock,
-                                      reuse_port=args.reuse_port)
-            run.addresses["agi"] = f"agi://{host}:{run.agi.port}"
+        try:
+            await self._start_sms(run)
+            await self._start_http(run)
+            agi = args.agi or (f"{DEMO_AGI[0]}:{DEMO_AGI[1]}" if args.demo else None)
+            if agi:
+                host, port = parse_agi_address(agi)
+                run.agi = await start_agi(self.handle, host, port, ivr_options_from_args(args), clock,
+                                          reuse_port=args.reuse_port)
+                run.addresses["agi"] = f"agi://{host}:{run.agi.port}"
+        except BaseException:  # a listener refused to start: close what did (the event log's writer too)
+            await self.stop()
+            raise
         return run
 
     async def _start_sms(self, run: Running) -> None:
@@ -279,6 +283,7 @@ class Server:
             await run.shared.close()
         if run.smsc is not None:
             await run.smsc.close()
+        self.running = None  # stopping twice (after a failed start) is harmless
         if run.events is not None:
             await run.events.close()
         await run.engine.backend.close()

@@ -9,7 +9,8 @@ from engine.events.log import EventLog
 from engine.events.record import Recorder
 from engine.ports.events import EventStore
 
-DEFAULT = "menuflow-events.sqlite"
+#: ``--events`` when not given: ``MENUFLOW_EVENTS`` (containers, the test suite), else this file.
+DEFAULT = os.environ.get("MENUFLOW_EVENTS") or "menuflow-events.sqlite"
 #: The HMAC key for subscriber hashes; keep it apart from the event database.
 KEY_ENV = "MENUFLOW_EVENTS_KEY"
 log = logging.getLogger("menuflow.events")

@@ -15,6 +15,7 @@ import pytest
 
 from app.cli import parser
 from app.serve import Running, Server
+from engine.events.sqlite import SqliteEventStore
 from simulator.smsc import SmscSimulator
 from tests.net import free_port
 
@@ -114,7 +115,9 @@ def test_serve_process_public_contract_and_clean_shutdown(tmp_path: Path) -> Non
     """The documented command line: USSD over HTTP, SIGHUP reload, SIGTERM exits 0."""
     port = free_port()
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--ussd-http", f"127.0.0.1:{port}"],
+    events = tmp_path / "events.sqlite"
+    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--ussd-http", f"127.0.0.1:{port}",
+                             "--events", str(events)],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         assert proc.stdout is not None
@@ -137,6 +140,10 @@ def test_serve_process_public_contract_and_clean_shutdown(tmp_path: Path) -> Non
         out = "".join(seen) + out
         assert proc.returncode == 0, out
         assert "flows reloaded" in out and "Traceback" not in out
+        # the last batch lands at shutdown: the balance query and the invalid "9" are in the log
+        records = asyncio.run(SqliteEventStore(str(events)).read(0, 1e12))
+        assert [r.data["op"] for r in records if r.kind == "call"] == ["balance"]
+        assert [r.data["text"] for r in records if r.kind == "invalid"] == ["9"]
     finally:
         if proc.poll() is None:
             proc.kill()
