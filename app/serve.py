@@ -26,6 +26,7 @@ from app.metrics import EngineMetrics, EventLogCollector
 from engine.clock import SystemClock
 from engine.events.loader import open_event_log
 from engine.events.log import EventLog
+from engine.events.postgres import redact
 from engine.flow.diagnostics import FlowError
 from engine.flow.registry import flow_files
 from engine.run.build import build_engine
@@ -161,7 +162,7 @@ class Server:
         if run.events is not None:
             engine.observers.append(run.events)
             self.metrics.register(EventLogCollector(run.events))
-            run.addresses["events"] = args.events.split("@")[-1]  # no password from a URL in the log
+            run.addresses["events"] = redact(args.events)
         try:
             await self._start_sms(run)
             await self._start_http(run)

@@ -59,7 +59,7 @@ async def open_event_log(spec: str, *, raw_msisdn: bool = False) -> EventLog | N
         recorder = await recorder_for(store, raw_msisdn=raw_msisdn)
     except Exception as exc:
         await store.close()
-        raise ValueError(f"--events {spec}: store unreachable and {KEY_ENV} not set ({exc})") from None
+        raise ValueError(f"--events: store unreachable and {KEY_ENV} not set ({exc})") from None
     events = EventLog(store, recorder)
     events.start()
     return events

@@ -23,6 +23,11 @@ from engine.ports.events import EventRecord
 _NAME = re.compile(r"[a-z_][a-z0-9_]{0,50}")
 
 
+def redact(url: str) -> str:
+    """``url`` without a password, for messages and logs."""
+    return re.sub(r"://([^:/@]*):[^@]*@", r"://\1:***@", url)
+
+
 class PostgresEventStore:
     def __init__(self, url: str, *, table: str = "menuflow_events", connect_timeout: float = 3.0) -> None:
         if not _NAME.fullmatch(table):
@@ -35,8 +40,11 @@ class PostgresEventStore:
     async def _connection(self) -> psycopg.AsyncConnection[Any]:
         if self._conn is not None and not self._conn.closed:
             return self._conn
-        conn = await psycopg.AsyncConnection.connect(self.url, autocommit=True,
-                                                     connect_timeout=max(1, round(self.connect_timeout)))
+        try:
+            conn = await psycopg.AsyncConnection.connect(self.url, autocommit=True,
+                                                         connect_timeout=max(1, round(self.connect_timeout)))
+        except psycopg.OperationalError as exc:  # an outage is an OSError to callers, with no password in it
+            raise ConnectionError(f"event store {redact(self.url)} unreachable: {exc}".strip()) from None
         t = self.table
         async with conn.transaction():
             await conn.execute(f"""
@@ -56,9 +64,9 @@ class PostgresEventStore:
             async with conn.cursor() as cur:
                 await cur.execute(sql, args)
                 return await cur.fetchall() if cur.description else []
-        except psycopg.OperationalError:
+        except psycopg.OperationalError as exc:
             await self.close()  # a broken connection: the next call opens a new one
-            raise
+            raise ConnectionError(f"event store {redact(self.url)}: {exc}") from None
 
     async def write(self, records: Sequence[EventRecord]) -> None:
         conn = await self._connection()
@@ -66,9 +74,9 @@ class PostgresEventStore:
             async with conn.transaction(), conn.cursor() as cur:
                 await cur.executemany(f"INSERT INTO {self.table} ({COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
                                       [row(r) for r in records])
-        except psycopg.OperationalError:
+        except psycopg.OperationalError as exc:
             await self.close()
-            raise
+            raise ConnectionError(f"event store {redact(self.url)}: {exc}") from None
 
     async def read(self, since: float, until: float) -> list[EventRecord]:
         rows = await self._run(f"SELECT {COLUMNS} FROM {self.table} WHERE at >= %s AND at < %s ORDER BY at, id",

@@ -6,6 +6,8 @@ import asyncio
 import json
 import socket
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import msgpack
@@ -105,3 +107,11 @@ def test_a_password_typed_into_a_menu_is_masked() -> None:
     assert Recorder(KEY).record(event).data == {"count": 1, "text": "mm ******"}
     short = EngineEvent("invalid", "sms:1", "sms", "main", 1, "main", {"count": 1, "text": "98"}, ZH, 1.0, 1.0)
     assert Recorder(KEY).record(short).data["text"] == "98"
+
+
+def test_report_on_an_unreachable_postgres_is_a_clear_error() -> None:
+    url = f"postgresql://postgres:s3cret@127.0.0.1:{_closed_port()}/test"
+    out = subprocess.run([sys.executable, "-m", "app.cli", "report", "--events", url], capture_output=True, text=True,
+                         timeout=60, check=False)
+    assert out.returncode == 2 and "unreachable" in out.stderr
+    assert "Traceback" not in out.stderr and "s3cret" not in out.stderr
