@@ -20,6 +20,8 @@ COMMANDS = (
     "app.commands.prompts",
     "app.commands.reference",
     "app.commands.preview",
+    "app.commands.report",
+    "app.commands.journey",
 )
 
 

@@ -23,8 +23,11 @@ from prometheus_client import CollectorRegistry
 
 from app.admin import add_admin_routes
 from app.exposure import check_agi_exposure, check_webhook_exposure
-from app.metrics import EngineMetrics
+from app.metrics import EngineMetrics, EventLogCollector
 from engine.clock import SystemClock
+from engine.events.loader import open_event_log
+from engine.events.log import EventLog
+from engine.events.postgres import redact
 from engine.flow.diagnostics import FlowError
 from engine.flow.registry import flow_files
 from engine.limits import RateLimiter, open_rate_limiter
@@ -80,6 +83,7 @@ class Running:
     shared: SharedState | None = None
     ussd_smpp: UssdSmppGateway | None = None
     smsc: SmscSimulator | None = None
+    events: EventLog | None = None
     addresses: dict[str, str] = field(default_factory=dict)
 
 
@@ -172,15 +176,24 @@ class Server:
         engine.observers.append(EngineMetrics(self.metrics))
         gate = rate_limited(engine.handle, limiter, limits_from_args(args))
         run = self.running = Running(engine, gate, limiter)
-        await self._start_sms(run)
-        await self._start_http(run)
-        agi = args.agi or (f"{DEMO_AGI[0]}:{DEMO_AGI[1]}" if args.demo else None)
-        if agi:
-            host, port = parse_agi_address(agi)
-            ivr_opts = ivr_options_from_args(args)
-            check_agi_exposure(self.args, host, port, ivr_opts)
-            run.agi = await start_agi(self.handle, host, port, ivr_opts, clock, reuse_port=args.reuse_port)
-            run.addresses["agi"] = f"agi://{host}:{run.agi.port}"
+        run.events = await open_event_log(args.events, raw_msisdn=args.events_raw_msisdn)
+        if run.events is not None:
+            engine.observers.append(run.events)
+            self.metrics.register(EventLogCollector(run.events))
+            run.addresses["events"] = redact(args.events)
+        try:
+            await self._start_sms(run)
+            await self._start_http(run)
+            agi = args.agi or (f"{DEMO_AGI[0]}:{DEMO_AGI[1]}" if args.demo else None)
+            if agi:
+                host, port = parse_agi_address(agi)
+                ivr_opts = ivr_options_from_args(args)
+                check_agi_exposure(self.args, host, port, ivr_opts)
+                run.agi = await start_agi(self.handle, host, port, ivr_opts, clock, reuse_port=args.reuse_port)
+                run.addresses["agi"] = f"agi://{host}:{run.agi.port}"
+        except BaseException:  # a listener refused to start: close what did (the event log's writer too)
+            await self.stop()
+            raise
         return run
 
     async def _start_sms(self, run: Running) -> None:
@@ -288,6 +301,9 @@ class Server:
             await run.shared.close()
         if run.smsc is not None:
             await run.smsc.close()
+        self.running = None  # stopping twice (after a failed start) is harmless
+        if run.events is not None:
+            await run.events.close()
         await run.engine.backend.close()
         await run.engine.store.close()
         await run.limiter.close()

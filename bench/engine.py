@@ -15,6 +15,12 @@
   what menu matching, rendering, paging and observers cost.
 - ``engine_step_32_per_s``: the same inputs, 32 dialogs at a time; on Redis
   the figure that sizes a loaded process (their commands share writes).
+- ``event_log_step_cost``: the share of an engine step the durable event log
+  takes, its writes included (see ``bench.events``), against the same engine
+  with an observer that does nothing (``engine_step_observed_per_s``: serve
+  builds events anyway, for its metrics). The serve path's figure is
+  ``event_log_cost`` in ``bench.ussd``; ``events_per_step`` is how many events
+  one input logs.
 - ``session_create_per_s``: USSD dials (a new session, its first menu, saved).
 - ``session_bytes``: memory held per idle session in the memory store
   (tracemalloc over 100k copies of a real session); on Redis, ``used_memory``
@@ -27,7 +33,7 @@ import asyncio
 import itertools
 import tracemalloc
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,10 +42,12 @@ from redis.asyncio import Redis
 from transitions import Machine
 
 from bench.common import Batch, Figures, best_of, log, run_async
+from bench.events import event_log, logged
 from engine.clock import SystemClock
 from engine.flow.compiler import compile_file
 from engine.flow.machine import edge_name
 from engine.flow.model import CompiledFlow
+from engine.ports.events import EngineEvent, Observer
 from engine.ports.sessions import SessionStore
 from engine.run.build import build_engine
 from engine.session import Session
@@ -141,6 +149,10 @@ async def floor_batch(flow: CompiledFlow) -> Callable[[], Awaitable[int]]:
     return batch
 
 
+def _ignore(event: EngineEvent) -> None:
+    """An observer that does nothing: the engine builds its events, as it does for serve's metrics."""
+
+
 def inbound(key: str, msisdn: str, text: str, event: Event) -> Inbound:
     return Inbound(
         channel="ussd",
@@ -153,13 +165,15 @@ def inbound(key: str, msisdn: str, text: str, event: Event) -> Inbound:
     )
 
 
-async def step_batch(store: SessionStore, in_flight: int = 1) -> Callable[[], Awaitable[int]]:
+async def step_batch(store: SessionStore, in_flight: int = 1,
+                     observers: Sequence[Observer] = ()) -> Callable[[], Awaitable[int]]:
     """One input for each of SESSIONS live dialogs, walking SCRIPT round and round.
 
     ``in_flight`` dialogs are stepped at once (``gather``), as a loaded server
     has them; on Redis that is what lets their commands share round trips.
     """
     engine = build_engine(flows=str(FLOWS), backend="demo", store=store)
+    engine.observers.extend(observers)
     run = uuid.uuid4().hex[:8]
     keys = [(f"b{run}-{i}", f"86138{i:08d}") for i in range(SESSIONS)]
     for key, msisdn in keys:
@@ -271,9 +285,20 @@ async def measure(store_spec: str, seconds: float) -> Figures:
             "engine_step_32_per_s": await step_batch(store, in_flight=IN_FLIGHT),
             "session_create_per_s": create_batch(store),
         }
-        if store_spec == "memory":  # the floor's store is a MemoryStore of its own
-            batches["engine_floor_per_s"] = await floor_batch(flow)
-        rates = await best_of(ROUNDS, seconds / ROUNDS, batches)
+        per_step = 0.0
+        async with event_log() as events:
+            if store_spec == "memory":  # the floor's store is a MemoryStore of its own
+                batches["engine_floor_per_s"] = await floor_batch(flow)
+                batches["engine_step_observed_per_s"] = await step_batch(store, observers=[_ignore])
+                batch = batches["engine_step_logged_per_s"] = logged(await step_batch(store, observers=[events]),
+                                                                     events)
+                await events.flush()  # the dials' events
+                before = events.written
+                for _ in SCRIPT:  # one walk, untimed: how many events an input logs
+                    await batch()
+                per_step = (events.written - before) / (SESSIONS * len(SCRIPT))
+            rates = await best_of(ROUNDS, seconds / ROUNDS, batches)
+            dropped = events.dropped
     finally:
         if isinstance(store, RedisStore):
             await clear(store.redis, prefix)
@@ -289,6 +314,12 @@ async def measure(store_spec: str, seconds: float) -> Figures:
     if "engine_floor_per_s" in rates:
         figures["engine_floor_per_s"] = rates["engine_floor_per_s"]
         figures["engine_floor_ratio"] = rates["engine_floor_per_s"] / rates["raw_trigger_per_s"]
+    if "engine_step_logged_per_s" in rates:
+        figures["engine_step_observed_per_s"] = rates["engine_step_observed_per_s"]
+        figures["engine_step_logged_per_s"] = rates["engine_step_logged_per_s"]
+        figures["event_log_step_cost"] = 1 - rates["engine_step_logged_per_s"] / rates["engine_step_observed_per_s"]
+        figures["events_per_step"] = per_step
+        figures["events_dropped"] = dropped
     if store_spec == "memory":
         log("bench.engine: memory per idle session")
         figures["session_bytes"], figures["session_msgpack_bytes"] = await memory_session_bytes()

@@ -8,6 +8,9 @@ with its own session ids. Targets, measured in alternating rounds:
   (``*199#``: dial, "1", "1*1" — three menus, no backend call);
 - ``ussd_http_10086_*``: ``serve`` on the 10086 flows with the demo backend
   (dial ``*100#``, "1" balance, "1*1" main menu);
+- ``event_log_cost``: 1 − the bench flow's serve with its event log (the
+  default SQLite file, as deployed) ÷ the same serve with ``--events off``, in
+  the same rounds: what logging costs the serve path (target ≤ 5 %);
 - the bare aiohttp process (``bench/bare.py``): form parse, fixed answer —
   the ceiling, checked to be saturated before any ratio is reported;
 - ``ussd_inproc_*`` (diagnosis only): the gateway routes and the engine served
@@ -23,7 +26,9 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import sys
+import tempfile
 from collections.abc import Callable
 from urllib.parse import quote
 
@@ -84,22 +89,27 @@ async def _measure(seconds: float, store: str, factory: HandlerFactory | None) -
     async def push(reply: Reply) -> None:
         pushes.append(reply)
 
-    ports = [free_port() for _ in range(3)]
-    log(f"bench ussd: serve ({store}) x2, bare aiohttp and in-process routes under wrk")
+    ports = [free_port() for _ in range(4)]
+    log(f"bench ussd: serve ({store}) x3, bare aiohttp and in-process routes under wrk")
+    folder = tempfile.TemporaryDirectory(prefix="mfbench-events-")
+    logged = ("--events", os.path.join(folder.name, "events.sqlite"))
     progress = None if store == "memory" else RedisProgressStore(store, prefix="mfbench:ussd:")
     app = create_http_app()
     add_ussd_routes(app, (factory or _inproc_handler)(store), push, UssdOptions(dialects=("at",)), store=progress)
     runner, inproc_port = await start_http(app, "127.0.0.1", 0)
     gc.freeze()  # as serve does after start-up
     try:
-        with bare_process(ports[0]) as bare_p, serve_process(ports[1], BENCH_FLOW[0], store) as bench_p, \
-                serve_process(ports[2], FLOW_10086[0], store) as p10086:
+        with bare_process(ports[0]) as bare_p, serve_process(ports[1], BENCH_FLOW[0], store, *logged) as bench_p, \
+                serve_process(ports[2], FLOW_10086[0], store, *logged) as p10086, \
+                serve_process(ports[3], BENCH_FLOW[0], store, "--events", "off") as quiet_p:
             bare = Target("bare", f"http://127.0.0.1:{ports[0]}", walk(*BENCH_FLOW[1:]), bare_p.pid)
             served = Target("serve", f"http://127.0.0.1:{ports[1]}", walk(*BENCH_FLOW[1:]), bench_p.pid)
             s10086 = Target("serve-10086", f"http://127.0.0.1:{ports[2]}", walk(*FLOW_10086[1:]), p10086.pid)
+            quiet = Target("serve-no-events", f"http://127.0.0.1:{ports[3]}", walk(*BENCH_FLOW[1:]), quiet_p.pid)
             inproc = Target("in-process", f"http://127.0.0.1:{inproc_port}", walk(*BENCH_FLOW[1:]))
-            await measure([bare, served, s10086, inproc], seconds)
+            await measure([bare, served, s10086, quiet, inproc], seconds)
     finally:
+        folder.cleanup()
         gc.unfreeze()
         await runner.cleanup()
         if progress is not None:
@@ -109,9 +119,14 @@ async def _measure(seconds: float, store: str, factory: HandlerFactory | None) -
     figures |= compare(s10086, bare, "ussd_http_10086", saturated)
     figures |= compare(inproc, bare, "ussd_inproc", saturated)
     figures["ussd_http_deadline_pushes"] = len(pushes)
+    with_log, without = served.loads, quiet.loads
+    if with_log and without:  # rounds alternate, so each pair shares the machine's mood
+        costs = sorted(1 - a.req_per_s / b.req_per_s for a, b in zip(with_log, without, strict=False))
+        figures["event_log_cost"] = round(costs[len(costs) // 2], 3)
+        figures["event_log_cost_spread"] = [round(costs[0], 3), round(costs[-1], 3)]
     if store == "memory":
         figures["targets"] = {"ussd_http_10086_ratio": [">=", 0.5], "ussd_http_10086_p99_ms": ["<=", 10.0],
-                              "ussd_http_ratio": [">=", 0.6]}
+                              "ussd_http_ratio": [">=", 0.6], "event_log_cost": ["<=", 0.05]}
     else:
         figures["targets"] = {"ussd_http_10086_ratio": [">=", 0.3]}
     return figures

@@ -26,6 +26,7 @@ CLEAN = {
     "engine/run/__init__.py": "import engine.states\nimport engine.store\n",
     "engine/ports/__init__.py": "import engine.session\n",
     "engine/store/__init__.py": "import engine.ports\n",
+    "engine/events/__init__.py": "import engine.ports\n",
     "engine/session.py": "import engine.types\n",
     "engine/types.py": "",
     "engine/clock.py": "",

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 
+from engine.events.loader import DEFAULT as DEFAULT_EVENTS
 from engine.flow.diagnostics import FlowError
 from engine.store.loader import is_redis_url
 from gateways.hostport import parse_host_port
@@ -45,6 +46,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="serve /metrics, /healthz and /admin/reload on their own address")
     g.add_argument("--allow-unauthenticated", action="store_true",
                    help="expose webhooks beyond loopback without a token (a trusted network checks callers)")
+    g.add_argument("--events", default=DEFAULT_EVENTS, metavar="FILE.sqlite|postgresql://…|off",
+                   help=f"durable event log for `menuflow report` (default {DEFAULT_EVENTS})")
+    g.add_argument("--events-raw-msisdn", action="store_true",
+                   help="log subscribers' numbers in clear instead of a keyed hash (MENUFLOW_EVENTS_KEY)")
     g.add_argument("--log-level", default="INFO")
     g.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
     add_smpp_arguments(p)

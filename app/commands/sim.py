@@ -11,6 +11,7 @@ import asyncio
 import sys
 
 from app.commands.common import load_flows
+from engine.events.loader import open_event_log
 from engine.run.build import build_engine
 from gateways.hostport import parse_host_port
 from simulator.linemode import run_lines
@@ -33,6 +34,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--smsc", metavar="HOST:PORT", type=parse_host_port,
                    help="SMS through an SMSC simulator the phone runs here (bind `menuflow serve --smpp` to it)")
     p.add_argument("--speak", action="store_true", help="speak IVR prompts with espeak-ng")
+    p.add_argument("--events", metavar="FILE.sqlite|postgresql://…",
+                   help="write the event log there, as `menuflow serve --events` does")
     p.set_defaults(func=run)
 
 
@@ -53,8 +56,17 @@ def run(args: argparse.Namespace) -> int:
     async def main() -> int:
         engine = build_engine(registry, args.backend)
         try:
+            events = await open_event_log(args.events) if args.events else None
+        except ValueError as exc:
+            print(f"menuflow sim: {exc}", file=sys.stderr)
+            return 2
+        if events is not None:
+            engine.observers.append(events)
+        try:
             return await run_lines(engine, args.channel, args.msisdn, to, sys.stdin, sys.stdout)
         finally:
+            if events is not None:
+                await events.close()
             await engine.backend.close()
 
     return asyncio.run(main())

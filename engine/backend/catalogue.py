@@ -3,6 +3,11 @@
 One list serves three readers: the demo backend implements exactly these, the
 HTTP backend declares them by default (so flows lint the same whichever backend
 runs), and the flow linter checks every ``call`` state against them.
+
+Each operation carries the operator documents' business type (``category``) and
+whether a success is *business* in the KPI's sense (something the subscriber
+came to get done) or a query, counted apart: the e-channel share excludes
+balance queries ("不含话费查询") and the password check on the way.
 """
 
 from __future__ import annotations
@@ -16,49 +21,56 @@ from engine.ports.backend import OperationInfo
 _PACKAGE = ("code", "name_zh", "name_en", "price")
 
 _OPS = (
-    OperationInfo("profile", result=("name", "locale", "plan", "plan_zh", "plan_en", "balance")),
-    OperationInfo("balance", result=("balance", "currency")),
+    OperationInfo("profile", result=("name", "locale", "plan", "plan_zh", "plan_en", "balance"), category="query"),
+    OperationInfo("balance", result=("balance", "currency"), category="query"),
     OperationInfo("bill", params=("month",), result=("month", "total", "items"),
-                  result_items=(("items", ("name_zh", "name_en", "amount")),)),
-    OperationInfo("data_usage", result=("total_mb", "used_mb", "remaining_mb", "remaining_gb")),
+                  result_items=(("items", ("name_zh", "name_en", "amount")),), category="query"),
+    OperationInfo("data_usage", result=("total_mb", "used_mb", "remaining_mb", "remaining_gb"), category="query"),
     OperationInfo("packages", result=("packages", "count"),
-                  result_items=(("packages", (*_PACKAGE, "subscribed")),)),
+                  result_items=(("packages", (*_PACKAGE, "subscribed")),), category="query"),
     OperationInfo("subscriptions", result=("subscriptions", "count"),
-                  result_items=(("subscriptions", ("index", *_PACKAGE)),)),
+                  result_items=(("subscriptions", ("index", *_PACKAGE)),), category="query"),
     # Subscribing twice is harmless (the second says ``already``), so a retry is safe.
     OperationInfo("subscribe", params=("code",), paid=True,
-                  result=(*_PACKAGE, "already", "balance", "order", "effective")),
-    OperationInfo("unsubscribe", params=("code",), result=(*_PACKAGE, "already")),
+                  result=(*_PACKAGE, "already", "balance", "order", "effective"),
+                  category="package", business=True),
+    OperationInfo("unsubscribe", params=("code",), result=(*_PACKAGE, "already"), category="package", business=True),
     # Moves money from the linked bank card: only after the service password.
     OperationInfo("topup", params=("amount", "idempotency_key"), paid=True, idempotent=False, auth="password",
-                  result=("amount", "balance")),
-    OperationInfo("points", result=("points",)),
+                  result=("amount", "balance"), category="payment", business=True),
+    OperationInfo("points", result=("points",), category="query"),
     OperationInfo("redeem_points", params=("item",), idempotent=False, auth="password",
-                  result=("item", "name_zh", "name_en", "cost", "points")),
+                  result=("item", "name_zh", "name_en", "cost", "points"), category="points", business=True),
+    # Checking the password on the way to something else is not business.
     OperationInfo("verify_password", params=("password",), secret_params=("password",), grants="password",
-                  result=()),
+                  result=(), category="auth"),
     # The old password is proved by ``verify_password`` earlier in the same session (the engine
     # passes the level in CallContext.auth): asking it again here would mean keeping it in the
     # session between two turns, which is what a stolen Redis dump must never show.
     OperationInfo(
         "change_password", params=("new_password",), idempotent=False, secret_params=("new_password",),
-        auth="password", result=(),
+        auth="password", result=(), category="password", business=True,
     ),
     # A retry issues a fresh code that supersedes the first: the engine sends whichever it got.
-    # Three per number per hour: each is an SMS to a number the requester may not own.
-    OperationInfo("request_reset_code", secret_results=("code",), per_hour=3, result=("code", "valid_seconds")),
+    # Three per number per hour: each is an SMS to a number the requester may not own. Asking for
+    # the code is a step; the business is the reset that follows.
+    OperationInfo("request_reset_code", secret_results=("code",), per_hour=3, result=("code", "valid_seconds"),
+                  category="password"),
     # Checked in the turn it is typed; the backend remembers that it was (the session does not).
-    OperationInfo("verify_reset_code", params=("code",), idempotent=False, secret_params=("code",), result=()),
+    OperationInfo("verify_reset_code", params=("code",), idempotent=False, secret_params=("code",), result=(),
+                  category="password"),
     OperationInfo(
         "reset_password", params=("new_password",), idempotent=False, secret_params=("new_password",), result=(),
+        category="password", business=True,
     ),
     # The second factor for sensitive operations ("二次短信密码确认"): a code by SMS after the password.
     OperationInfo("request_otp", secret_results=("code",), auth="password", per_hour=3,
-                  result=("code", "valid_seconds")),
+                  result=("code", "valid_seconds"), category="auth"),
     OperationInfo("verify_otp", params=("code",), idempotent=False, secret_params=("code",), auth="password",
-                  grants="password+otp", result=()),
-    OperationInfo("set_language", params=("locale",), result=("locale",)),
-    OperationInfo("complaint", params=("category", "text"), idempotent=False, result=("ticket",)),
+                  grants="password+otp", result=(), category="auth"),
+    OperationInfo("set_language", params=("locale",), result=("locale",), category="other"),
+    OperationInfo("complaint", params=("category", "text"), idempotent=False, result=("ticket",),
+                  category="complaint", business=True),
 )
 
 #: Operation name → declaration, read-only.

@@ -20,6 +20,7 @@ import aiohttp
 from engine.backend.keys import idempotency_key
 from engine.ports.backend import (
     AUTH_LEVELS,
+    CATEGORIES,
     BackendFailure,
     BackendTimeout,
     BackendUnavailable,
@@ -32,7 +33,7 @@ log = logging.getLogger(__name__)
 
 OperationsSpec = Iterable[OperationInfo] | Mapping[str, Mapping[str, Any]]
 _TUPLE_FIELDS = ("params", "secret_params", "secret_results")
-_BOOL_FIELDS = ("paid", "idempotent")
+_BOOL_FIELDS = ("paid", "idempotent", "business")
 _AUTH_FIELDS = ("auth", "grants")
 
 
@@ -42,7 +43,7 @@ def parse_operations(spec: OperationsSpec) -> dict[str, OperationInfo]:
         return {op.name: op for op in spec}
     ops: dict[str, OperationInfo] = {}
     for name, fields in spec.items():
-        unknown = set(fields) - {*_TUPLE_FIELDS, *_BOOL_FIELDS, *_AUTH_FIELDS, "per_hour"}
+        unknown = set(fields) - {*_TUPLE_FIELDS, *_BOOL_FIELDS, *_AUTH_FIELDS, "per_hour", "category"}
         if unknown:
             raise ValueError(f"operations.{name}: unknown key {sorted(unknown)[0]!r}")
         kwargs: dict[str, Any] = {}
@@ -65,6 +66,10 @@ def parse_operations(spec: OperationsSpec) -> dict[str, OperationInfo]:
         if not isinstance(per_hour, int) or isinstance(per_hour, bool) or per_hour < 0:
             raise ValueError(f"operations.{name}.per_hour: expected a whole number >= 0, got {per_hour!r}")
         kwargs["per_hour"] = per_hour
+        category = fields.get("category", "other")
+        if category not in CATEGORIES:
+            raise ValueError(f"operations.{name}.category: expected one of {', '.join(CATEGORIES)}, got {category!r}")
+        kwargs["category"] = category
         ops[name] = OperationInfo(name, **kwargs)
     return ops
 

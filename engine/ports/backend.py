@@ -18,6 +18,11 @@ def auth_reaches(have: str, need: str) -> bool:
     """Whether level ``have`` satisfies ``need`` (an unknown level satisfies only "none")."""
     return _RANK.get(have, 0) >= _RANK.get(need, len(AUTH_LEVELS))
 
+#: The operator documents' business types, as ``OperationInfo.category`` values. ``query`` (balance,
+#: bill, usage, lists) is counted apart from business; ``auth`` and ``other`` are steps on the way.
+CATEGORIES = ("query", "package", "activation", "payment", "points", "complaint", "password", "delivery",
+              "agreement", "auth", "other")
+
 
 class BackendFailure(Exception):
     """A typed failure a flow can branch on; never shown to a subscriber raw."""
@@ -85,6 +90,11 @@ class OperationInfo:
     grants: AuthLevel | None = None
     #: Calls per subscriber per hour (0 = no limit), e.g. reset codes sent by SMS to a victim.
     per_hour: int = 0
+    #: The operator's business type (one of ``CATEGORIES``): the analytics and metrics group by it.
+    category: str = "other"
+    #: Counts as handled business when it succeeds (the e-channel share KPI). Queries never do
+    #: ("不含话费查询"), nor does checking the password on the way to something else.
+    business: bool = False
 
 
 @runtime_checkable

@@ -97,7 +97,8 @@ class Engine:
     def _fatal(self, inbound: Inbound, reason: str | None = None) -> Reply:
         """The "busy, try again" answer; ``reason`` (for metrics) when an input failed."""
         if reason is not None:
-            self.emit(EngineEvent("failed", inbound.key, inbound.channel, data={"reason": reason}))
+            self.emit(EngineEvent("failed", inbound.key, inbound.channel, data={"reason": reason},
+                                  msisdn=inbound.msisdn, at=self.clock.now()))
         return self._say(inbound, "busy")
 
     def _say(self, inbound: Inbound, key: str) -> Reply:
@@ -123,11 +124,11 @@ class Engine:
         if inbound.event == "end":
             if session is not None:
                 await self.store.delete(inbound.key)
-                self.emit(EngineEvent("end", inbound.key, inbound.channel, session.flow, session.version,
-                                      session.state, {"reason": "abort"}))
+                self._ended(session, "abort", now)
             return [Reply(inbound.channel, inbound.msisdn, "", session.locale if session else "zh")]
         if session is not None and inbound.event == "begin":
             await self.store.delete(inbound.key)
+            self._ended(session, "replaced", now)
             session = None
         if inbound.channel == "sms":
             return await self._sms(inbound, session, now)
@@ -202,13 +203,14 @@ class Engine:
                           flow.spec.entry, locale, now)
         if replaces is not None:  # a keyword restarts the conversation: the store expects its revision
             session.rev = replaces.rev
+            self._ended(replaces, "replaced", now)
         turn = Turn(self.world, session, flow, now)
         turn.source = inbound.source
         if prefix:
             turn.say(prefix)
         if self.observers:
-            self.emit(EngineEvent("session", session.key, session.channel, flow.id, flow.version, flow.spec.entry,
-                                  {"msisdn": session.msisdn}))
+            self.emit(EngineEvent("session", session.key, session.channel, flow.id, flow.version,
+                                  route.state or flow.spec.entry, {}, session.msisdn, now, now))
         await turn.start_at(route.state or flow.spec.entry)
         for digit in route.path:
             if turn.ended or turn.wait is None:
@@ -223,6 +225,7 @@ class Engine:
         flow = self.registry.get(session.flow, session.version)
         if flow is None or session.state not in flow.nodes:
             await self.store.delete(session.key)
+            self._ended(session, "replaced", now)
             route = self.router.default(inbound.channel)
             if route is None:
                 return [self._say(inbound, "no_service")]
@@ -233,7 +236,8 @@ class Engine:
         if self.observers:
             self.emit(EngineEvent("input", session.key, session.channel, session.flow, session.version,
                                   session.state,
-                                  {"text": node.kind.shown_input(node, inbound.text), "event": inbound.event}))
+                                  {"text": node.kind.shown_input(node, inbound.text), "event": inbound.event},
+                                  session.msisdn, now, session.created))
         if inbound.event == "noinput":
             await turn.noinput()
             return await self._finish(inbound, turn)
@@ -265,6 +269,12 @@ class Engine:
             return False
         return True
 
+    def _ended(self, s: Session, reason: str, now: float) -> None:
+        """A session is over (see ``engine.ports.events`` for the reasons)."""
+        if self.observers:
+            self.emit(EngineEvent("end", s.key, s.channel, s.flow, s.version, s.state, {"reason": reason},
+                                  s.msisdn, now, s.created))
+
     def _root(self, session: Session) -> CompiledFlow:
         if session.stack:
             flow_id, version, _ = session.stack[0]
@@ -288,8 +298,7 @@ class Engine:
         s.updated = turn.now
         if wait is None:
             await self.store.delete(s.key)
-            self.emit(EngineEvent("end", s.key, s.channel, s.flow, s.version, s.state,
-                                  {"reason": "transfer" if turn.transfer_to else "done"}))
+            self._ended(s, "transfer" if turn.transfer_to else "done", turn.now)
         else:
             await self.store.put(s, self.ttl.get(s.channel, 600.0))
         audio = tuple(turn.audio) if turn.recorded and not paged else ()

@@ -52,6 +52,8 @@ class Turn:
         #: Where the input came from beyond the number, when the gateway knows (an AGI peer): the
         #: "attempt source" whose failed password checks are counted.
         self.source = ""
+        #: The input being applied, as observers may see it (secret inputs masked).
+        self.shown_input = ""
         self._ctx: dict[str, Any] | None = None
 
     # -- context ---------------------------------------------------------------
@@ -116,7 +118,8 @@ class Turn:
         if not self.world.observers:
             return
         s = self.session
-        self.world.emit(EngineEvent(kind, s.key, s.channel, s.flow, s.version, s.state, data))
+        self.world.emit(EngineEvent(kind, s.key, s.channel, s.flow, s.version, s.state, data, s.msisdn, self.now,
+                                    s.created))
 
     def masked(self, text: str) -> str:
         """``text`` with every secret value of the session (passwords, OTPs) masked, for observers."""
@@ -255,6 +258,7 @@ class Turn:
     async def feed(self, raw: str) -> None:
         """Apply one input to the waiting state."""
         node = self.node
+        self.shown_input = node.kind.shown_input(node, raw.strip())
         await node.kind.feed(self, node, raw.strip())
 
     def prompt(self, node: Node[Any]) -> None:
@@ -264,7 +268,7 @@ class Turn:
         s = self.session
         n = s.counters.get("nomatch", 0) + 1
         s.counters["nomatch"] = n
-        self.emit("invalid", count=n)
+        self.emit("invalid", count=n, text=self.shown_input)
         if n >= (node.kind.retries(node.spec) or self.flow.spec.retries):
             await node.kind.give_up(self, node)
             return

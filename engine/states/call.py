@@ -140,7 +140,8 @@ class Call(StateKind[CallState]):
             await turn.proved(info, True)
         ms = (time.perf_counter() - started) * 1000
         secret_results = set(info.secret_results) if info else set()
-        turn.emit("call", op=st.op, params=shown, ok=True, ms=round(ms, 2),
+        turn.emit("call", op=st.op, category=info.category if info else "other", business=bool(info and info.business),
+                  params=shown, ok=True, ms=round(ms, 2),
                   result={k: (MASK if k in secret_results else v) for k, v in data.items()})
         if secret_results:
             turn.note_secret([f"{st.result}.{n}" if st.result else n for n in secret_results])
@@ -156,7 +157,9 @@ def _failed(turn: Turn, node: Node[CallState], exc: BackendFailure, shown: dict[
             started: float) -> str | None:
     st = node.spec
     ms = (time.perf_counter() - started) * 1000
-    turn.emit("call", op=st.op, params=shown, ok=False, ms=round(ms, 2), failure=exc.kind, code=exc.code)
+    info = turn.operation(st.op)
+    turn.emit("call", op=st.op, category=info.category if info else "other", business=bool(info and info.business),
+              params=shown, ok=False, ms=round(ms, 2), failure=exc.kind, code=exc.code)
     turn.session.vars["error_code"] = exc.code or exc.kind
     turn.changed()
     if exc.kind == "business":

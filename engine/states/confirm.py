@@ -82,6 +82,7 @@ class Confirm(StateKind[ConfirmState]):
         window = node.spec.window or cfg.window
         if not s.pending:
             s.pending = turn.now + window
+            turn.emit("confirm_asked")
         turn.say_node(node)
         minutes = max(1, window // 60)
         if s.channel == "ivr":
@@ -99,18 +100,21 @@ class Confirm(StateKind[ConfirmState]):
         keypad = s.channel in ("ivr", "ussd")
         if s.pending and turn.now > s.pending:
             s.pending = 0.0
+            turn.emit("confirm_answered", answer="expired")
             await self._cancel(turn, node, "expired")
         elif token in {t.upper() for t in cfg.yes} or (keypad and token == IVR_YES):
             s.pending = 0.0
-            turn.emit("confirmed")
+            turn.emit("confirm_answered", answer="yes")
             await turn.goto(node.spec.goto)
         elif token in {t.upper() for t in cfg.no} or (keypad and token == IVR_NO):
             s.pending = 0.0
+            turn.emit("confirm_answered", answer="no")
             await self._cancel(turn, node, "cancelled")
         else:
             await turn.invalid(node, "invalid_choice")
 
     async def give_up(self, turn: Turn, node: Node[ConfirmState]) -> None:
+        turn.emit("confirm_answered", answer="gave_up")
         await self._cancel(turn, node, "cancelled")
 
     async def _cancel(self, turn: Turn, node: Node[ConfirmState], message: str) -> None:

@@ -8,6 +8,8 @@ import sys
 from prompt_toolkit.input import Input
 from prompt_toolkit.output import Output
 
+from engine.events.loader import open_event_log
+from engine.events.log import EventLog
 from engine.flow.registry import FlowRegistry
 from simulator.phone.app import PhoneApp
 from simulator.phone.local import LocalWorld
@@ -29,6 +31,7 @@ async def run_phone(args: argparse.Namespace, registry: FlowRegistry, *, input: 
             print(f"menuflow sim: {exc}", file=sys.stderr)
             return 2
     world: LocalWorld | None = None
+    events: EventLog | None = None
     smsc: SmscSimulator | None = None
     model: PhoneModel
     if args.remote or args.smsc:
@@ -45,6 +48,14 @@ async def run_phone(args: argparse.Namespace, registry: FlowRegistry, *, input: 
     else:
         world = LocalWorld(registry, args.backend, args.to)
         model = world.model(args.channel, args.msisdn, args.lang)
+        if args.events:
+            try:
+                events = await open_event_log(args.events)
+            except ValueError as exc:
+                print(f"menuflow sim: {exc}", file=sys.stderr)
+                return 2
+            if events is not None:
+                world.engine.observers.append(events)
     if args.record:
         model.recorder = Recorder(args.record)
     phone = PhoneApp(model, registry if world else None, input=input, output=output, speaker=speaker)
@@ -56,6 +67,8 @@ async def run_phone(args: argparse.Namespace, registry: FlowRegistry, *, input: 
         await model.device.close()
         if world is not None:
             await world.close()
+        if events is not None:
+            await events.close()
         if smsc is not None:
             await smsc.close()
         if speaker is not None:

@@ -15,6 +15,7 @@ import pytest
 
 from app.cli import parser
 from app.serve import Running, Server
+from engine.events.sqlite import SqliteEventStore
 from simulator.smsc import SmscSimulator
 from tests.net import free_port
 
@@ -23,11 +24,11 @@ CREDS = {"menuflow": "secret"}
 
 
 @pytest.fixture
-async def served() -> AsyncIterator[tuple[Running, SmscSimulator, Server]]:
+async def served(tmp_path: Path) -> AsyncIterator[tuple[Running, SmscSimulator, Server]]:
     async with SmscSimulator(credentials=CREDS) as smsc:
         args = parser().parse_args([
             "serve", "--smpp", f"127.0.0.1:{smsc.port}", "--smpp-system-id", "menuflow", "--smpp-password", "secret",
-            "--ussd-http", "127.0.0.1:0", "--agi", "127.0.0.1:0",
+            "--ussd-http", "127.0.0.1:0", "--agi", "127.0.0.1:0", "--events", str(tmp_path / "events.sqlite"),
         ])
         server = Server(args)
         run = await server.start()
@@ -64,10 +65,16 @@ async def test_sms_ussd_and_reload_through_one_engine(served: tuple[Running, Sms
             assert resp.status == 200 and (await resp.json()) == {"reloaded": True}
         async with http.get(f"{base}/metrics") as resp:
             body = await resp.text()
-        assert 'menuflow_business_total{channel="sms",op="balance",outcome="ok"}' in body
+        assert 'menuflow_backend_calls_total{category="query",channel="sms",op="balance",outcome="ok"}' in body
+        assert 'menuflow_queries_total{channel="sms"} 1.0' in body
+        assert "menuflow_business_total{" not in body  # a balance query is not business
         assert 'menuflow_sms_mo_received_total{bind="0"} 1.0' in body
+        assert "menuflow_events_dropped_total 0.0" in body
         assert 'menuflow_sms_bound{bind="0"} 1.0' in body
         assert 'menuflow_sms_mt_queued_total{bind="0"} 1.0' in body
+    assert run.events is not None and await run.events.flush()
+    records = await run.events.store.read(0, 1e12)
+    assert {(r.channel, r.data["op"]) for r in records if r.kind == "call"} >= {("sms", "balance"), ("ussd", "balance")}
 
 
 async def test_ussd_push_goes_out_as_sms(served: tuple[Running, SmscSimulator, Server]) -> None:
@@ -108,7 +115,9 @@ def test_serve_process_public_contract_and_clean_shutdown(tmp_path: Path) -> Non
     """The documented command line: USSD over HTTP, SIGHUP reload, SIGTERM exits 0."""
     port = free_port()
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--ussd-http", f"127.0.0.1:{port}"],
+    events = tmp_path / "events.sqlite"
+    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--ussd-http", f"127.0.0.1:{port}",
+                             "--events", str(events)],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         assert proc.stdout is not None
@@ -134,6 +143,10 @@ def test_serve_process_public_contract_and_clean_shutdown(tmp_path: Path) -> Non
         out = "".join(seen) + out
         assert proc.returncode == 0, out
         assert "Traceback" not in out
+        # the last batch lands at shutdown: the balance query and the invalid "9" are in the log
+        records = asyncio.run(SqliteEventStore(str(events)).read(0, 1e12))
+        assert [r.data["op"] for r in records if r.kind == "call"] == ["balance"]
+        assert [r.data["text"] for r in records if r.kind == "invalid"] == ["9"]
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -15,6 +15,7 @@ from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
 from app.cli import parser
+from engine.events.sqlite import SqliteEventStore
 from engine.flow.registry import FlowRegistry
 from simulator.phone.run import run_phone
 
@@ -30,6 +31,17 @@ def test_piped_stdin_keeps_line_mode() -> None:
     assert out.stdout.splitlines()[:2] == ["> YE", "尊敬的客户，您的账户余额为50.00元。"]
     ussd = sim("--channel", "ussd", stdin="1\n")
     assert ussd.stdout.startswith("欢迎使用10086自助服务") and "50.00" in ussd.stdout
+
+
+def test_events_are_written_when_asked(tmp_path: Path) -> None:
+    path = tmp_path / "ev.sqlite"
+    out = sim("--channel", "sms", "--events", str(path), stdin="YE\n")
+    assert out.returncode == 0, out.stderr
+    records = asyncio.run(SqliteEventStore(str(path)).read(0, 1e12))
+    calls = [r.data for r in records if r.kind == "call"]
+    assert {"op": "balance", "category": "query", "business": False} in [
+        {k: c[k] for k in ("op", "category", "business")} for c in calls]
+    assert [r.kind for r in records][-1] == "end"
 
 
 def test_phone_only_options_are_refused_in_line_mode() -> None:

@@ -36,5 +36,8 @@ def test_engine_bench_prints_one_json_object() -> None:
     assert engine["triggers_per_step"] == 16 / 12 and engine["engine_floor_per_s"] > 0
     assert report["engine_floor_ratio"] == engine["engine_floor_ratio"]
     assert 0 < engine["session_bytes"] < 4096
+    # the event log: one record per state entered (16 over 12 inputs), none dropped
+    assert engine["events_per_step"] == 16 / 12 and engine["events_dropped"] == 0
+    assert report["event_log_step_cost"] == engine["event_log_step_cost"] < 1
     assert {r["figure"] for r in report["checks"]} == {"session_create_per_s", "session_bytes"}
     assert report["engine_step_ratio"] == engine["engine_step_ratio"]  # printed, no longer a target

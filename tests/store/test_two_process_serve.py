@@ -38,7 +38,7 @@ def store_url(redis_url: str) -> Iterator[str]:
 @contextmanager
 def serve(*args: str) -> Iterator[subprocess.Popen[str]]:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", *args], cwd=ROOT, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--events", "off", *args], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         assert proc.stdout is not None

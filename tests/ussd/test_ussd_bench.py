@@ -44,4 +44,8 @@ def test_bench_measures_serve_processes_against_bare_aiohttp(wrk: None) -> None:
     else:  # a busy machine: no ratio is claimed, and the report says why
         assert figures["ussd_http_10086_ratio"] is None and "did not saturate" in figures["ussd_http_ceiling_note"]
     assert figures["targets"] == {"ussd_http_10086_ratio": [">=", 0.5], "ussd_http_10086_p99_ms": ["<=", 10.0],
-                                  "ussd_http_ratio": [">=", 0.6]}
+                                  "ussd_http_ratio": [">=", 0.6], "event_log_cost": ["<=", 0.05]}
+    # the event log's cost: the bench flow's serve with its default SQLite log against --events off
+    low, high = figures["event_log_cost_spread"]
+    assert low <= figures["event_log_cost"] <= high < 1
+

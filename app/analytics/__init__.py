@@ -1,0 +1,1 @@
+"""Operator analytics over the event log: the KPIs (figures), their inputs, and the HTML page."""
