@@ -42,6 +42,9 @@ _OPS = (
     ),
     OperationInfo("set_language", params=("locale",)),
     OperationInfo("complaint", params=("category", "text"), idempotent=False),
+    # Picks at most one offer and counts the impression: a retry can only make the weekly cap stricter.
+    OperationInfo("offers", params=("touchpoint",)),
+    OperationInfo("offer_reply", params=("offer", "outcome")),
 )
 
 #: Operation name → declaration, read-only.

@@ -45,6 +45,19 @@ BUILTIN: dict[str, dict[str, str]] = {
     "ivr_repeat": {"zh": "重听请按{{ key }}", "en": "To repeat, press {{ key }}"},
     "ivr_agent": {"zh": "人工服务请按{{ key }}", "en": "For an agent, press {{ key }}"},
     "sms_nav": {"zh": "回复{{ key }}返回主菜单", "en": "Reply {{ key }} for the main menu"},
+    # offers at touchpoints (engine/states/offer.py): one line per channel's form
+    "offer_sms": {
+        "zh": "回复{{ reply }}开通{{ name }}（{{ price }}元/月）。",
+        "en": "Reply {{ reply }} to get {{ name }} ({{ price }} yuan/month).",
+    },
+    "offer_ussd": {
+        "zh": "为您推荐：{{ name }}，{{ price }}元/月\n1. 立即开通\n2. 不需要",
+        "en": "For you: {{ name }}, {{ price }} yuan/month\n1. Subscribe\n2. No, thanks",
+    },
+    "offer_ivr": {
+        "zh": "为您推荐{{ name }}，每月{{ price }}元，办理请按1，不需要请按2。",
+        "en": "We recommend {{ name }} at {{ price }} yuan a month. To subscribe press 1, otherwise press 2.",
+    },
     "deadline": {
         "zh": "受理中，结果将以短信通知。",
         "en": "Your request is being processed; the result will be sent by SMS.",

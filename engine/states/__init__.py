@@ -5,7 +5,7 @@ the kinds as registered.
 """
 
 from engine.flow.language import Language
-from engine.states import call, confirm, input, menu, message, send, set, subflow, switch, transfer
+from engine.states import call, confirm, input, menu, message, offer, send, set, subflow, switch, transfer
 
 LANGUAGE = Language((
     menu.KIND,
@@ -19,6 +19,7 @@ LANGUAGE = Language((
     transfer.KIND,
     send.KIND,
     set.KIND,
+    offer.KIND,
 ))
 
 __all__ = ["LANGUAGE"]

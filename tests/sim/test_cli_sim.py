@@ -48,7 +48,7 @@ async def test_run_phone_records_and_reports(registry: FlowRegistry, tmp_path: P
     assert f"recorded {tmp_path / 'r.yaml'}" in capsys.readouterr().out
     doc = yaml.safe_load((tmp_path / "r.yaml").read_text(encoding="utf-8"))
     assert doc["locale"] == "en" and re.fullmatch(doc["steps"][0]["regex"], "Welcome to 10086 self-service:")
-    assert doc["steps"][1]["send"] == "1" and doc["steps"][1]["state"] == "10086:again"
+    assert doc["steps"][1]["send"] == "1" and doc["steps"][1]["state"] == "10086:balance_offer"
 
 
 async def test_remote_refuses_channels_it_cannot_reach(registry: FlowRegistry,
