@@ -8,6 +8,7 @@ runs), and the flow linter checks every ``call`` state against them.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from types import MappingProxyType
 
 from engine.ports.backend import OperationInfo
@@ -47,8 +48,39 @@ _OPS = (
     OperationInfo("offer_reply", params=("offer", "outcome")),
 )
 
+#: The order number, when the backend gave one (the demo always does).
+_ORDER_ZH = "{% if order %}，订单号{{ order }}{% endif %}。"
+_ORDER_EN = "{% if order %} Order {{ order }}.{% endif %}"
+_IF_DONE, _END = "{% if not already %}", "{% endif %}"
+#: SMS receipts (短信凭证) for business done on USSD or IVR; ``already`` means nothing was done.
+RECEIPTS: Mapping[str, Mapping[str, str]] = {
+    "subscribe": {
+        "zh": _IF_DONE + "【10086】您已成功订购{{ name_zh }}，{{ price }}元/月" + _ORDER_ZH + _END,
+        "en": _IF_DONE + "[10086] {{ name_en }} is active, {{ price }} yuan/month." + _ORDER_EN + _END,
+    },
+    "unsubscribe": {
+        "zh": _IF_DONE + "【10086】您已退订{{ name_zh }}，次月生效" + _ORDER_ZH + _END,
+        "en": _IF_DONE + "[10086] {{ name_en }} is cancelled from next month." + _ORDER_EN + _END,
+    },
+    "topup": {
+        "zh": "【10086】您已成功充值{{ amount }}元，当前余额{{ balance }}元" + _ORDER_ZH,
+        "en": "[10086] Top-up of {{ amount }} yuan done; balance {{ balance }} yuan." + _ORDER_EN,
+    },
+    "redeem_points": {
+        "zh": "【10086】您已使用{{ cost }}积分兑换{{ name_zh }}，剩余{{ points }}分" + _ORDER_ZH,
+        "en": "[10086] {{ cost }} points redeemed for {{ name_en }}; {{ points }} left." + _ORDER_EN,
+    },
+}
+
+
+
+def _with_receipt(op: OperationInfo) -> OperationInfo:
+    """Receipts are attached by name, so each declaration above stays on its own line."""
+    return replace(op, receipt=RECEIPTS[op.name]) if op.name in RECEIPTS else op
+
+
 #: Operation name → declaration, read-only.
-OPERATIONS: Mapping[str, OperationInfo] = MappingProxyType({op.name: op for op in _OPS})
+OPERATIONS: Mapping[str, OperationInfo] = MappingProxyType({op.name: _with_receipt(op) for op in _OPS})
 
 #: Parameters an operation may be called without.
 OPTIONAL_PARAMS: Mapping[str, frozenset[str]] = MappingProxyType(

@@ -23,12 +23,14 @@ from engine.backend.demo_offers import HANDLERS as OFFER_HANDLERS
 from engine.backend.demo_offers import OfferPolicy, seed_offers, set_policy
 from engine.backend.demo_ops import HANDLERS as ACCOUNT_HANDLERS
 from engine.backend.demo_ops import DemoCall, Handler
+from engine.backend.demo_orders import seed_orders, with_order
 from engine.backend.demo_seed import seed
 from engine.backend.keys import idempotency_key
 from engine.clock import Clock, SystemClock
 from engine.ports.backend import BackendFailure, BackendUnavailable, BusinessError, CallContext, OperationInfo
 
 _HANDLERS: dict[str, Handler] = {**ACCOUNT_HANDLERS, **AUTH_HANDLERS, **OFFER_HANDLERS}
+_HANDLERS.update({op: with_order(op, _HANDLERS[op]) for op, info in OPERATIONS.items() if info.receipt})
 #: How long a transaction's idempotency key is remembered.
 KEY_SECONDS = 24 * 3600
 
@@ -58,6 +60,7 @@ class DemoBackend:
         with self._lock:
             seed(self._db, self._clock.now())
             seed_offers(self._db)
+            seed_orders(self._db)
 
     def operations(self) -> Mapping[str, OperationInfo]:
         return OPERATIONS

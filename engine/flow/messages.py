@@ -45,6 +45,12 @@ BUILTIN: dict[str, dict[str, str]] = {
     "ivr_repeat": {"zh": "重听请按{{ key }}", "en": "To repeat, press {{ key }}"},
     "ivr_agent": {"zh": "人工服务请按{{ key }}", "en": "For an agent, press {{ key }}"},
     "sms_nav": {"zh": "回复{{ key }}返回主菜单", "en": "Reply {{ key }} for the main menu"},
+    "agent_busy_sms": {
+        "zh": "【10086】人工服务时间为{{ hours }}。您可随时自助办理：发送YE查话费、CXLL查流量、CD看菜单到10086，"
+              "或拨打*100#。",
+        "en": "[10086] Agents are available {{ hours }}. Self-service any time: text YE (balance), CXLL (data) or "
+              "CD (menu) to 10086, or dial *100#.",
+    },
     # offers at touchpoints (engine/states/offer.py): one line per channel's form
     "offer_sms": {
         "zh": "回复{{ reply }}开通{{ name }}（{{ price }}元/月）。",

@@ -60,6 +60,9 @@ class OperationInfo:
     secret_params: tuple[str, ...] = ()
     #: Result fields that hold secrets (an OTP to send by SMS): never logged or shown in transcripts.
     secret_results: tuple[str, ...] = ()
+    #: SMS receipt (短信凭证) per locale, a template over the result (``order``: the order number), sent
+    #: after the operation succeeded on USSD or IVR; a template that renders empty sends nothing.
+    receipt: Mapping[str, str] = field(default_factory=dict)
 
 
 @runtime_checkable
