@@ -120,6 +120,8 @@ class Call(StateKind[CallState]):
         turn.changed()
         if info is not None and info.receipt and s.channel != "sms":
             _receipt(turn, info, data)
+        if data.get("epoints"):
+            turn.emit("epoints", op=st.op, points=data["epoints"])
         return st.goto
 
 
