@@ -51,6 +51,7 @@ BUILTIN: dict[str, dict[str, str]] = {
         "en": "[10086] Agents are available {{ hours }}. Self-service any time: text YE (balance), CXLL (data) or "
               "CD (menu) to 10086, or dial *100#.",
     },
+    "survey_thanks": {"zh": "感谢您的评价！", "en": "Thank you for your feedback!"},
     # offers at touchpoints (engine/states/offer.py): one line per channel's form
     "offer_sms": {
         "zh": "回复{{ reply }}开通{{ name }}（{{ price }}元/月）。",

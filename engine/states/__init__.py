@@ -5,7 +5,7 @@ the kinds as registered.
 """
 
 from engine.flow.language import Language
-from engine.states import call, confirm, input, menu, message, offer, send, set, subflow, switch, transfer
+from engine.states import call, confirm, input, menu, message, offer, send, set, subflow, survey, switch, transfer
 
 LANGUAGE = Language((
     menu.KIND,
@@ -20,6 +20,7 @@ LANGUAGE = Language((
     send.KIND,
     set.KIND,
     offer.KIND,
+    survey.KIND,
 ))
 
 __all__ = ["LANGUAGE"]
