@@ -19,6 +19,7 @@ COMMANDS = (
     "app.commands.smsc",
     "app.commands.prompts",
     "app.commands.reference",
+    "app.commands.campaign",
 )
 
 
