@@ -11,6 +11,7 @@ for every later campaign, a conversion keyword is counted.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import unicodedata
 from collections import Counter
@@ -18,7 +19,7 @@ from collections.abc import Awaitable, Callable
 
 from app.campaign.spec import Campaign
 from app.campaign.store import CampaignStore
-from engine.types import Inbound, Reply
+from engine.types import Handler, Inbound, Reply
 from gateways.sms.options import SmppOptions
 from gateways.sms.service import SmsService
 
@@ -52,18 +53,21 @@ class CampaignRunner:
     def __init__(self, campaign: Campaign, store: CampaignStore, options: SmppOptions, *,
                  now: Callable[[], float] = time.time,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-                 on_progress: Progress | None = None) -> None:
+                 on_progress: Progress | None = None, flow: Handler | None = None) -> None:
         self.campaign = campaign
         self.store = store
         self.options = options
         self._now = now
         self._sleep = sleep
         self._on_progress = on_progress
+        #: The engine, for a campaign that starts a flow (``start``): it writes the message and takes replies.
+        self._flow = flow
         self._opt_out = {keyword(k) for k in campaign.spec.opt_out}
         self._convert = {keyword(k) for k in campaign.spec.convert}
         #: Our message id → (MSISDN, state last written) for messages whose fate is still open.
         self._open: dict[str, tuple[str, str]] = {}
         self.uncertain = 0
+        self._stop = asyncio.Event()
 
     async def run(self) -> Counter[str]:
         """Send to everyone not yet dealt with; return the campaign's counts."""
@@ -92,7 +96,10 @@ class CampaignRunner:
         if self.store.opted_out(msisdn):
             self.store.mark(msisdn, "opted_out", self._now())
             return
-        text = self.campaign.render(row)
+        text = await self._message(msisdn, row)
+        if not text:
+            self.store.mark(msisdn, "failed", self._now())
+            return
         self.store.mark(msisdn, "queued", self._now())  # before the outbox: a crash now means uncertain, not twice
         message_id = await service.send_text(msisdn, text)
         self.store.mark(msisdn, "queued", self._now(), message_id)
@@ -101,6 +108,15 @@ class CampaignRunner:
             await asyncio.sleep(POLL)
             self._settle(service)
         self._settle(service)
+
+    async def _message(self, msisdn: str, row: dict[str, str]) -> str:
+        """The rendered message, or the first answer of the flow the subscriber is started in."""
+        start = self.campaign.spec.start
+        if start is None or self._flow is None:
+            return self.campaign.render(row)
+        replies = await self._flow(Inbound("sms", msisdn, start, session_key=msisdn,
+                                           service_code=self.options.shortcode, received_at=self._now()))
+        return next((r.text for r in replies if not r.push), "")
 
     async def _finish(self, service: SmsService) -> None:
         """Wait for the outbox to empty, then up to ``receipt_wait`` s for delivery receipts."""
@@ -111,6 +127,13 @@ class CampaignRunner:
         while self._open and time.monotonic() < deadline:
             await asyncio.sleep(POLL)
             self._settle(service)
+        if self.campaign.spec.listen:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), self.campaign.spec.listen)
+
+    def stop(self) -> None:
+        """End the listening period now (replies already received are still answered)."""
+        self._stop.set()
 
     def _settle(self, service: SmsService) -> None:
         """Write down what the SMSC made of each open message; forget those whose fate is final."""
@@ -135,6 +158,14 @@ class CampaignRunner:
             self.store.reply(msisdn, converted=False)
             return [Reply("sms", msisdn, self.campaign.spec.opt_out_reply)]
         converted = word in self._convert
-        if self.store.reply(msisdn, converted) and converted and self.campaign.spec.convert_reply:
+        reached = self.store.reply(msisdn, converted)
+        if self._flow is not None and reached:
+            return await self._flow(inbound)  # the conversation goes on in the flow
+        if reached and converted and self.campaign.spec.convert_reply:
             return [Reply("sms", msisdn, self.campaign.spec.convert_reply)]
         return []
+
+    def on_event(self, kind: str, session_key: str) -> None:
+        """An engine event of a ``start`` campaign: the configured ones count as conversions."""
+        if kind in self.campaign.spec.convert_events:
+            self.store.reply(session_key.rpartition(":")[2], converted=True)

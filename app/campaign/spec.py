@@ -30,7 +30,14 @@ class CampaignSpec(BaseModel):
 
     campaign: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="Id; progress is kept under it")
     audience: str = Field(description="CSV file with an `msisdn` column (relative to the campaign file)")
-    message: str = Field(min_length=1, description="Jinja template; the CSV's columns are its variables")
+    message: str | None = Field(None, min_length=1, description="Jinja template; the CSV's columns are its "
+                                "variables")
+    start: str | None = Field(None, min_length=1, description="Instead of a message: the SMS keyword whose flow "
+                              "each subscriber is started in (its first answer is the message, replies go on in it)")
+    flows: str = Field("flows", description="Flow files for `start` (relative to the campaign file)")
+    backend: str = Field("demo", description="Backend for `start`: demo | demo:FILE.sqlite | http(s)://URL")
+    convert_events: list[str] = Field(default_factory=list, description="Engine events that count as converted "
+                                      "in a `start` campaign (e.g. offer_accepted)")
     smsc: str = Field("127.0.0.1:2775", description="HOST:PORT of the SMSC")
     system_id: str = ""
     password_env: str = Field("MENUFLOW_SMPP_PASSWORD", description="Environment variable holding the password")
@@ -43,6 +50,8 @@ class CampaignSpec(BaseModel):
     convert: list[str] = Field(default_factory=list, description="Reply keywords that count as converted")
     convert_reply: str | None = None
     receipt_wait: float = Field(10.0, ge=0, description="Seconds to wait for delivery receipts at the end")
+    listen: float = Field(0.0, ge=0, description="Seconds to keep taking replies after the last message "
+                          "(surveys, offers); Ctrl-C ends it early")
     state: str = Field("campaigns.sqlite", description="Progress and opt-out database, shared by campaigns "
                        "(relative to the campaign file)")
 
@@ -67,8 +76,11 @@ class Campaign:
         self.spec = spec
         self.audience_path = (path.parent / spec.audience).resolve()
         self.state_path = (path.parent / spec.state).resolve()
+        if (spec.message is None) == (spec.start is None):
+            raise CampaignError(f"{path}: give either message or start")
+        self.flows_path = str((path.parent / spec.flows).resolve())
         try:
-            self.template = _ENV.from_string(spec.message)
+            self.template = _ENV.from_string(spec.message or "")
         except TemplateSyntaxError as exc:
             raise CampaignError(f"{path}: message: {exc.message}") from None
 

@@ -6,11 +6,14 @@ import argparse
 import asyncio
 import os
 import sys
+from collections import Counter
 
 from app.campaign.display import ProgressBar, print_summary
 from app.campaign.runner import CampaignRunner
 from app.campaign.spec import Campaign, CampaignError, load
 from app.campaign.store import CampaignStore
+from engine.flow.diagnostics import FlowError
+from engine.run.build import build_engine
 from gateways.hostport import parse_host_port
 from gateways.sms.options import SmppOptions
 
@@ -50,13 +53,16 @@ def _send(campaign: Campaign, store: CampaignStore) -> int:
     options = SmppOptions(host=host, port=port, system_id=spec.system_id,
                           password=os.environ.get(spec.password_env, ""), shortcode=spec.shortcode, tps=spec.tps)
     bar = ProgressBar(sys.stderr)
-    runner = CampaignRunner(campaign, store, options, on_progress=bar)
     try:
-        counts = asyncio.run(runner.run())
+        counts = asyncio.run(_run(campaign, store, options, bar))
     except KeyboardInterrupt:
         bar.close()
         print("interrupted: run the same command again to resume (nothing is sent twice)", file=sys.stderr)
         return 130
+    except FlowError as exc:
+        bar.close()
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except TimeoutError:
         bar.close()
         print(f"error: could not bind to the SMSC at {spec.smsc}", file=sys.stderr)
@@ -64,3 +70,16 @@ def _send(campaign: Campaign, store: CampaignStore) -> int:
     bar.close()
     print_summary(sys.stdout, f"campaign {spec.campaign}", len(campaign.audience()), counts)
     return 0
+
+
+async def _run(campaign: Campaign, store: CampaignStore, options: SmppOptions, bar: ProgressBar) -> Counter[str]:
+    """Send; a ``start`` campaign first builds the engine its subscribers converse with."""
+    if campaign.spec.start is None:
+        return await CampaignRunner(campaign, store, options, on_progress=bar).run()
+    engine = build_engine(campaign.flows_path, campaign.spec.backend)
+    runner = CampaignRunner(campaign, store, options, on_progress=bar, flow=engine.handle)
+    engine.observers.append(lambda event: runner.on_event(event.kind, event.session_key))
+    try:
+        return await runner.run()
+    finally:
+        await engine.backend.close()

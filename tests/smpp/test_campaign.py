@@ -14,6 +14,7 @@ from app.campaign.runner import CampaignRunner, quiet_for
 from app.campaign.spec import Campaign, CampaignError, load
 from app.campaign.store import CampaignStore
 from app.cli import main
+from engine.run.build import build_engine
 from simulator.smsc import SmscSimulator
 from simulator.smsc_npm import NpmSmsc
 
@@ -144,3 +145,32 @@ def test_status_prints_where_it_stands(tmp_path: Path, capsys: pytest.CaptureFix
     assert "campaign promo: 3 in the audience, 1 dealt with, 2 to go" in out
     assert "delivered" in out and "converted                    1" in out
     assert main(["campaign", "status", str(tmp_path / "nope.yaml")]) == 2
+
+
+async def test_a_campaign_can_start_a_flow_and_the_replies_go_on_in_it(tmp_path: Path) -> None:
+    (tmp_path / "audience.csv").write_text("msisdn\n8613800138000\n", encoding="utf-8")
+    path = tmp_path / "offer.yaml"
+    flows = Path("flows").resolve()
+    path.write_text(f"campaign: offer\naudience: audience.csv\nstart: YE\nflows: {flows}\n"
+                    "convert_events: [offer_accepted]\nreceipt_wait: 0\nlisten: 30\n", encoding="utf-8")
+    engine = build_engine(load(path).flows_path, "demo")
+    async with SmscSimulator(credentials=CREDENTIALS) as smsc:
+        r = runner(path, smsc.port, flow=engine.handle)
+        engine.observers.append(lambda event: r.on_event(event.kind, event.session_key))
+        first = asyncio.create_task(r.run())
+        await smsc.wait_messages(1)
+        r.stop()
+        await first
+        [offer] = smsc.records.messages
+        assert offer.text == "尊敬的客户，您的账户余额为50.00元。\n回复KT开通10元300MB流量包（10.00元/月）。"
+        r = runner(path, smsc.port, flow=engine.handle)  # a second run only listens: everyone is dealt with
+        engine.observers.append(lambda event: r.on_event(event.kind, event.session_key))
+        task = asyncio.create_task(r.run())
+        for n, text in enumerate(("KT", "123456", "是"), start=2):
+            await smsc.deliver("8613800138000", "10086", text)
+            await smsc.wait_messages(n)
+        r.stop()
+        counts = await task
+    assert "请输入6位服务密码" in smsc.records.messages[1].text
+    assert "订购成功" in smsc.records.messages[3].text
+    assert (counts["replied"], counts["converted"]) == (1, 1)
