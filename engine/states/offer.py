@@ -5,7 +5,8 @@ operation applies the rules, the weekly cap, the decline period and the
 per-channel switch), so marketing changes rules without a flow release and
 every channel shows the same offer. The state only shows it in the channel's
 form (an SMS line "回复KT开通…", a USSD option, an IVR "办理请按1") and routes
-the answer: acceptance goes to ``accept``, which in the demo leads through the
+the answer (on SMS the reply code or a plain yes such as 是/Y, since the
+confirmation follows anyway): acceptance goes to ``accept``, which in the demo leads through the
 service password and the usual confirmation; anything else is a decline.
 Marketing never stands between a subscriber and the answer they asked for: no
 offer, a switched-off channel or a failing backend simply continue to ``goto``.
@@ -101,8 +102,11 @@ class Offer(StateKind[OfferState]):
     async def feed(self, turn: Turn, node: Node[OfferState], text: str) -> None:
         st, s = node.spec, turn.session
         offer = s.vars.get(st.result) or {}
-        token = str(offer.get("reply", "")) if s.channel == "sms" else ACCEPT_KEY
-        accepted = bool(token) and normalize_command(text) == normalize_command(token)
+        if s.channel == "sms":  # the reply code, or a plain yes: the confirmation still follows either way
+            tokens = {str(offer.get("reply", "")), *turn.flow.spec.confirm.yes} - {""}
+        else:
+            tokens = {ACCEPT_KEY}
+        accepted = normalize_command(text) in {normalize_command(t) for t in tokens}
         outcome = "accepted" if accepted else "declined"
         turn.emit(f"offer_{outcome}", offer=offer.get("id"), package=offer.get("package"),
                   touchpoint=st.touchpoint)

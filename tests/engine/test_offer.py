@@ -105,9 +105,17 @@ async def test_decline_is_recorded_and_the_offer_stays_away() -> None:
     engine, _, events = engine_for("flows")
     phone = Phone(engine, "sms")
     await phone.send("YE")
-    assert (await phone.send("不要")).text == "回复CD查看更多业务。"
+    assert (await phone.send("不要")).text == "回复CD查看更多业务。"  # anything but the code or a yes
     assert "回复KT" not in await balance(Phone(engine, "sms", call="again"))
     assert [e.kind for e in events if e.kind.startswith("offer")] == ["offer_shown", "offer_declined"]
+
+
+async def test_a_plain_yes_on_sms_accepts_too() -> None:
+    engine, _, events = engine_for("flows")
+    phone = Phone(engine, "sms")
+    await phone.send("YE")
+    assert "服务密码" in (await phone.send("是")).text
+    assert [e.kind for e in events if e.kind.startswith("offer")] == ["offer_shown", "offer_accepted"]
 
 
 async def test_an_sms_keyword_still_starts_its_business_while_an_offer_waits() -> None:
