@@ -100,8 +100,9 @@ class CampaignRunner:
         if not text:
             self.store.mark(msisdn, "failed", self._now())
             return
-        self.store.mark(msisdn, "queued", self._now())  # before the outbox: a crash now means uncertain, not twice
         message_id = await service.send_text(msisdn, text)
+        # Written before the runner next yields: the sender task cannot have submitted anything yet, so a
+        # crash from here on finds the row 'queued' (uncertain, never resent) and never a sent, unrecorded one.
         self.store.mark(msisdn, "queued", self._now(), message_id)
         self._open[message_id] = (msisdn, "queued")
         while len(service.outbox) >= BACKLOG:
@@ -137,14 +138,16 @@ class CampaignRunner:
 
     def _settle(self, service: SmsService) -> None:
         """Write down what the SMSC made of each open message; forget those whose fate is final."""
+        changed: list[tuple[str, str]] = []
         for message_id, (msisdn, written) in list(self._open.items()):
             record = service.status(message_id)
             state = FINAL.get(record.state, written) if record is not None else written
             if state != written:
-                self.store.mark(msisdn, state, self._now())
+                changed.append((msisdn, state))
                 self._open[message_id] = (msisdn, state)
             if state in ("failed", "delivered", "undelivered"):
                 del self._open[message_id]
+        self.store.mark_many(changed, self._now())  # one commit for the lot: each is an fsync
 
     def _report(self, done: int, total: int) -> None:
         if self._on_progress is not None:

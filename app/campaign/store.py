@@ -1,6 +1,6 @@
 """Campaign progress and opt-outs in one SQLite file, so a run resumes and an opt-out outlives it.
 
-A row is written *before* its message is handed to the outbox (``queued``)
+A row is written before its message can leave the outbox (``queued``)
 and updated when the SMSC accepts it (``sent``), so after a crash a ``queued``
 row is one the SMSC may or may not have: it becomes ``uncertain`` and is never
 sent again. That makes a resumed campaign at-most-once per subscriber; what is
@@ -55,6 +55,14 @@ class CampaignStore:
                 " message_id = CASE WHEN excluded.message_id = '' THEN message_id ELSE excluded.message_id END,"
                 " updated_at = excluded.updated_at",
                 (self.campaign, msisdn, state, message_id, now))
+
+    def mark_many(self, changes: list[tuple[str, str]], now: float) -> None:
+        """New states for messages already queued, in one transaction."""
+        if not changes:
+            return
+        with self._db:
+            self._db.executemany("UPDATE progress SET state = ?, updated_at = ? WHERE campaign = ? AND msisdn = ?",
+                                 [(state, now, self.campaign, msisdn) for msisdn, state in changes])
 
     def reply(self, msisdn: str, converted: bool) -> bool:
         """Count a reply from someone this campaign reached; False if it did not reach them."""
