@@ -22,6 +22,7 @@ COMMANDS = (
     "app.commands.preview",
     "app.commands.report",
     "app.commands.journey",
+    "app.commands.campaign",
 )
 
 

@@ -19,14 +19,28 @@ from typing import Any
 
 from engine.backend.catalogue import OPERATIONS, OPTIONAL_PARAMS
 from engine.backend.demo_auth import HANDLERS as AUTH_HANDLERS
+from engine.backend.demo_offers import HANDLERS as OFFER_HANDLERS
+from engine.backend.demo_offers import OfferPolicy, seed_offers, set_policy
 from engine.backend.demo_ops import HANDLERS as ACCOUNT_HANDLERS
 from engine.backend.demo_ops import DemoCall, Handler
+from engine.backend.demo_orders import with_order
+from engine.backend.demo_points import (
+    CATEGORIES,
+    EPointsPolicy,
+    points_with_epoints,
+    seed_points,
+    set_points_policy,
+    with_points,
+)
 from engine.backend.demo_seed import seed
 from engine.backend.keys import idempotency_key
 from engine.clock import Clock, SystemClock
 from engine.ports.backend import BackendFailure, BackendUnavailable, BusinessError, CallContext, OperationInfo
 
-_HANDLERS: dict[str, Handler] = {**ACCOUNT_HANDLERS, **AUTH_HANDLERS}
+_HANDLERS: dict[str, Handler] = {**ACCOUNT_HANDLERS, **AUTH_HANDLERS, **OFFER_HANDLERS}
+_HANDLERS.update({op: with_order(op, _HANDLERS[op]) for op, info in OPERATIONS.items() if info.receipt})
+_HANDLERS.update({op: with_points(op, _HANDLERS[op]) for op in CATEGORIES})
+_HANDLERS["points"] = points_with_epoints(_HANDLERS["points"])
 #: How long a transaction's idempotency key is remembered.
 KEY_SECONDS = 24 * 3600
 
@@ -55,6 +69,8 @@ class DemoBackend:
             self._db.execute("PRAGMA synchronous=NORMAL")
         with self._lock:
             seed(self._db, self._clock.now())
+            seed_offers(self._db)
+            seed_points(self._db)
 
     def operations(self) -> Mapping[str, OperationInfo]:
         return OPERATIONS
@@ -68,6 +84,16 @@ class DemoBackend:
             self._faults.pop(operation, None)
         else:
             self._faults[operation] = (failure, delay)
+
+    def set_offer_policy(self, policy: OfferPolicy) -> None:
+        """Marketing's limits (weekly cap, decline period, channel switch) for every later ``offers`` call."""
+        with self._lock:
+            set_policy(self._db, policy)
+
+    def set_points_policy(self, policy: EPointsPolicy) -> None:
+        """E-points per category and channel, the daily cap and the churn window, for later business."""
+        with self._lock:
+            set_points_policy(self._db, policy)
 
     async def call(self, operation: str, params: Mapping[str, Any], ctx: CallContext) -> dict[str, Any]:
         info = OPERATIONS.get(operation)

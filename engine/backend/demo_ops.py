@@ -132,12 +132,18 @@ def subscriptions(call: DemoCall) -> dict[str, Any]:
     return {"subscriptions": items, "count": len(items)}
 
 
+def record_order(call: DemoCall, operation: str, code: str = "") -> str:
+    """A new order number (``DD`` + date + sequence), as the business system would give one."""
+    cursor = call.db.execute("INSERT INTO orders (msisdn, operation, channel, code, created_at) VALUES (?, ?, ?, ?, ?)",
+                             (call.msisdn, operation, call.ctx.channel, code, call.now))
+    day = datetime.fromtimestamp(call.now, OPERATOR_TZ)
+    return f"DD{day:%Y%m%d}{cursor.lastrowid:06d}"
+
+
 def _order(call: DemoCall, code: str) -> dict[str, str]:
     """The purchase receipt a shop would print: an order number and the day the package takes effect."""
-    cursor = call.db.execute("INSERT INTO orders (msisdn, code, created_at) VALUES (?, ?, ?)",
-                             (call.msisdn, code, call.now))
     day = datetime.fromtimestamp(call.now, OPERATOR_TZ)
-    return {"order": f"DD{day:%Y%m%d}{cursor.lastrowid:06d}", "effective": f"{day:%Y-%m-%d}"}
+    return {"order": record_order(call, "subscribe", code), "effective": f"{day:%Y-%m-%d}"}
 
 
 def subscribe(call: DemoCall) -> dict[str, Any]:

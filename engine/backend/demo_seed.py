@@ -39,7 +39,8 @@ CREATE TABLE IF NOT EXISTS complaints (
     id INTEGER PRIMARY KEY, msisdn TEXT NOT NULL, category TEXT NOT NULL, text TEXT NOT NULL,
     created_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS orders (
-    id INTEGER PRIMARY KEY, msisdn TEXT NOT NULL, code TEXT NOT NULL, created_at REAL NOT NULL);
+    id INTEGER PRIMARY KEY, msisdn TEXT NOT NULL, operation TEXT NOT NULL, channel TEXT NOT NULL,
+    code TEXT NOT NULL DEFAULT '', created_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS idempotency (
     msisdn TEXT NOT NULL, key TEXT NOT NULL, result TEXT NOT NULL, created_at REAL NOT NULL,
     PRIMARY KEY (msisdn, key));

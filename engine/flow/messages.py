@@ -59,6 +59,26 @@ BUILTIN: dict[str, dict[str, str]] = {
         "zh": "该业务需先验证服务密码，本次业务未办理。",
         "en": "This service needs your service password first; nothing was done.",
     },
+    "agent_busy_sms": {
+        "zh": "【10086】人工服务时间为{{ hours }}。您可随时自助办理：发送YE查话费、CXLL查流量、CD看菜单到10086，"
+              "或拨打*100#。",
+        "en": "[10086] Agents are available {{ hours }}. Self-service any time: text YE (balance), CXLL (data) or "
+              "CD (menu) to 10086, or dial *100#.",
+    },
+    "survey_thanks": {"zh": "感谢您的评价！", "en": "Thank you for your feedback!"},
+    # offers at touchpoints (engine/states/offer.py): one line per channel's form
+    "offer_sms": {
+        "zh": "回复{{ reply }}开通{{ name }}（{{ price }}元/月）。",
+        "en": "Reply {{ reply }} to get {{ name }} ({{ price }} yuan/month).",
+    },
+    "offer_ussd": {
+        "zh": "为您推荐：{{ name }}，{{ price }}元/月\n1. 立即开通\n2. 不需要",
+        "en": "For you: {{ name }}, {{ price }} yuan/month\n1. Subscribe\n2. No, thanks",
+    },
+    "offer_ivr": {
+        "zh": "为您推荐{{ name }}，每月{{ price }}元，办理请按1，不需要请按2。",
+        "en": "We recommend {{ name }} at {{ price }} yuan a month. To subscribe press 1, otherwise press 2.",
+    },
     "deadline": {
         "zh": "受理中，结果将以短信通知。",
         "en": "Your request is being processed; the result will be sent by SMS.",

@@ -95,6 +95,9 @@ class OperationInfo:
     #: Counts as handled business when it succeeds (the e-channel share KPI). Queries never do
     #: ("不含话费查询"), nor does checking the password on the way to something else.
     business: bool = False
+    #: SMS receipt (短信凭证) per locale, a template over the result (``order``: the order number), sent
+    #: after the operation succeeded on USSD or IVR; a template that renders empty sends nothing.
+    receipt: Mapping[str, str] = field(default_factory=dict)
 
 
 @runtime_checkable

@@ -35,6 +35,11 @@ MASK = "******"
 
 @dataclass(frozen=True, slots=True)
 class EngineEvent:
+    #: ``session`` (begin), ``state``, ``input``, ``call``, ``push``, ``end``, and ``failed``
+    #: (an input answered "busy": ``data["reason"]`` is ``busy``, ``stale``, ``store`` or ``error``).
+    #: Marketing and service: ``offer_shown``/``offer_accepted``/``offer_declined`` (``offer``, ``package``,
+    #: ``touchpoint``), ``survey_asked``/``survey_answer``/``survey_skipped`` (``survey``; ``answer``, ``value``),
+    #: ``receipt`` (``op``, ``order``, ``ok``) and ``epoints`` (``op``, ``points``).
     kind: str
     session_key: str
     channel: str

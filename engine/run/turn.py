@@ -325,9 +325,17 @@ class Turn:
             return
         if agent.hours and not within_hours(agent.hours, self.now):
             self.say_msg("agent_closed", hours=agent.hours)
+            self._busy_sms(agent.hours)
             self.end()
             return
         self.transfer(agent.target, None)
+
+    def _busy_sms(self, hours: str) -> None:
+        """遇忙短信: a caller who finds no agent gets the self-service ways by SMS (empty message: off)."""
+        s = self.session
+        text = self.flow.message("agent_busy_sms", "sms", s.locale, {**self.ctx(), "hours": hours}).strip()
+        if s.channel == "ivr" and text:
+            self.push_sms(text)
 
     def transfer(self, target: str, node: Node[Any] | None) -> None:
         """To an agent on the IVR; elsewhere say how to reach one (the state's own text when it has one)."""

@@ -5,7 +5,21 @@ the kinds as registered.
 """
 
 from engine.flow.language import Language
-from engine.states import call, confirm, input, listing, menu, message, send, set, subflow, switch, transfer
+from engine.states import (
+    call,
+    confirm,
+    input,
+    listing,
+    menu,
+    message,
+    offer,
+    send,
+    set,
+    subflow,
+    survey,
+    switch,
+    transfer,
+)
 
 LANGUAGE = Language((
     menu.KIND,
@@ -20,6 +34,8 @@ LANGUAGE = Language((
     send.KIND,
     set.KIND,
     listing.KIND,
+    offer.KIND,
+    survey.KIND,
 ))
 
 __all__ = ["LANGUAGE"]

@@ -11,6 +11,7 @@ the backend's own retry cannot charge twice.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Iterator, Mapping
 from typing import Any, Literal
@@ -22,6 +23,7 @@ from engine.flow.diagnostics import Path
 from engine.flow.model import CompiledFlow, Edge, Node, StateKind, Turn
 from engine.flow.shapes import Shape
 from engine.flow.spec import StateRef, StateSpec, VarName
+from engine.flow.templates import Tpl, compile_template
 from engine.ports.backend import BackendFailure, OperationInfo
 from engine.ports.events import MASK
 
@@ -150,7 +152,30 @@ class Call(StateKind[CallState]):
         else:
             s.vars.update(data)
         turn.changed()
+        if info is not None and info.receipt and s.channel != "sms":
+            _receipt(turn, info, data)
+        if data.get("epoints"):
+            turn.emit("epoints", op=st.op, points=data["epoints"])
         return st.goto
+
+
+def _receipt(turn: Turn, info: OperationInfo, data: dict[str, Any]) -> None:
+    """The SMS receipt (短信凭证) of business done on USSD or IVR; on SMS the answer itself is one."""
+    s = turn.session
+    source = info.receipt.get(s.locale) or next(iter(info.receipt.values()))
+    try:
+        text = _template(source).render({**data, "msisdn": s.msisdn, "channel": s.channel}).strip()
+    except Exception as exc:  # a broken receipt template must not undo the business just done
+        turn.emit("receipt", op=info.name, ok=False, error=type(exc).__name__)
+        return
+    if text:
+        turn.push_sms(text)
+        turn.emit("receipt", op=info.name, ok=True, order=data.get("order", ""))
+
+
+@functools.lru_cache(maxsize=128)
+def _template(source: str) -> Tpl:
+    return compile_template(source)
 
 
 def _failed(turn: Turn, node: Node[CallState], exc: BackendFailure, shown: dict[str, Any],

@@ -129,9 +129,9 @@ def test_serve_process_public_contract_and_clean_shutdown(tmp_path: Path) -> Non
         async def talk() -> list[str]:
             async with aiohttp.ClientSession() as http:
                 base = f"http://127.0.0.1:{port}"
-                return [await _at(http, base, t) for t in ("", "1", "1*9")]
+                return [await _at(http, base, t) for t in ("", "1", "1*2", "1*2*9")]
 
-        first, balance, invalid = asyncio.run(talk())
+        first, balance, _declined, invalid = asyncio.run(talk())
         assert first.startswith("CON ") and "50.00" in balance and balance.startswith("CON ")
         assert invalid.startswith("CON 输入有误")
         proc.send_signal(signal.SIGHUP)

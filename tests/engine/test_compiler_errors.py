@@ -42,7 +42,7 @@ CASES = [
     text: hi
 """,
         "f.yaml:7:5: error: states.main: unknown state type 'meun'; expected one of: menu, input, call, "
-        "confirm, message, end, switch, subflow, return, transfer, send, set, list",
+        "confirm, message, end, switch, subflow, return, transfer, send, set, list, offer, survey",
     ),
     (
         "misspelt key",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from engine.backend.demo import DemoBackend
+from engine.backend.demo_offers import OfferPolicy
 from engine.clock import ManualClock
 from tests.engine.helpers import Phone, engine_for
 
@@ -13,6 +14,7 @@ async def test_two_inputs_for_one_session_are_serialised() -> None:
     clock = ManualClock()
     backend = DemoBackend(clock=clock)
     backend.inject("balance", None, delay=0.05)  # the first input is still in its backend call
+    backend.set_offer_policy(OfferPolicy(channels=()))  # no offer between the balance and the "again" menu
     engine, _, events = engine_for("flows", backend, clock)
     phone = Phone(engine, "ussd")
     await phone.dial()

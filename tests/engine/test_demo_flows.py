@@ -54,7 +54,8 @@ async def test_ivr_menu_balance_agent_and_bill_sms() -> None:
     assert r.text.startswith("您好，欢迎致电中国移动。话费余额请按1") and "人工服务请按0" in r.text
     assert r.audio == ("welcome",)
     r = await phone.send("1")
-    assert "50.00" in r.text
+    assert "50.00" in r.text and "办理请按1" in r.text
+    assert "返回主菜单请按1" in (await phone.send("2")).text  # the offer declined
     await phone.send("1")
     r = await phone.send("2")
     assert "账单明细已通过短信发送给您" in r.text

@@ -221,8 +221,9 @@ async def test_confirm_yes_push_and_switch(flows: str) -> None:
     assert r.text == "确认订购LL5？\n1. 确认\n2. 取消"  # a keypad user answers by number on USSD
     r = await phone.send("是")
     assert r.text == "再见"
-    assert [p.text for p in phone.pushes] == ["已订购LL5"]
-    assert phone.pushes[0].channel == "sms" and phone.pushes[0].msisdn == ZH
+    receipt, pushed = (p.text for p in phone.pushes)  # the catalogue's SMS receipt, then the flow's own SMS
+    assert receipt.startswith("【10086】您已成功订购5元100MB流量包") and pushed == "已订购LL5"
+    assert phone.pushes[1].channel == "sms" and phone.pushes[1].msisdn == ZH
 
 
 async def test_confirm_no_and_expiry(flows: str) -> None:

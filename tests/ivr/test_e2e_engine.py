@@ -50,7 +50,7 @@ async def agi_call(engine: Recorder, inputs: list[str], opts: IvrOptions | None 
 
 
 async def test_agi_balance_speaks_50_00_then_goodbye(engine: Recorder) -> None:
-    commands, server = await agi_call(engine, ["1", "2"], barges=False, script="10086",
+    commands, server = await agi_call(engine, ["1", "2", "2"], barges=False, script="10086",
                                       callerid="13800138000")
     keys = '"0123456789*#"'
     i = commands.index(f"SAY NUMBER 50 {keys}")
@@ -58,7 +58,7 @@ async def test_agi_balance_speaks_50_00_then_goodbye(engine: Recorder) -> None:
                                    f"SAY DIGITS 00 {keys}"]
     assert commands[1] == f'STREAM FILE "welcome" {keys}'
     assert commands[-2:] == ['SET VARIABLE MENUFLOW_RESULT "completed"', "HANGUP"]
-    assert [(i.event, i.text) for i in engine.seen] == [("begin", ""), ("input", "1"), ("input", "2")]
+    assert [(i.event, i.text) for i in engine.seen] == [("begin", ""), ("input", "1"), ("input", "2"), ("input", "2")]
     assert {(i.msisdn, i.service_code) for i in engine.seen} == {("8613800138000", "10086")}
     assert server.stats.completed == 1
 

@@ -21,7 +21,7 @@ async def test_sms_thread_and_panel(phone: Callable[..., Driver]) -> None:
     assert "SMS with 10086 · 8613800138000" in screen
     assert "me: YE" in screen
     assert "balance {} ok" in screen  # the QA panel's backend call
-    assert "State    sms_done  (ended)" in screen
+    assert "State    balance_offer" in screen
     assert "SMS UCS2, 1 part" in screen
 
 

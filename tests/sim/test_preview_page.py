@@ -104,4 +104,4 @@ def test_walk_by_clicking_options(browser: Any, served: tuple[str, Path]) -> Non
     _until(browser, "#walk-choices button.choice", "话费余额").click()
     reply = _until(browser, "#walk-reply", "50.00元")
     assert "余额" in reply.text
-    assert "10086:again" in browser.find_element("id", "walk-state").text
+    assert "10086:balance_offer" in browser.find_element("id", "walk-state").text  # the offer after a query

@@ -62,6 +62,7 @@ async def test_remote_ussd_walks_the_menu_over_http(server: str) -> None:
         assert dev.open and first.reply is not None and "1. 话费余额" in first.reply.text
         balance = await dev.send("1")
         assert balance.reply is not None and "50.00" in balance.reply.text and dev.open
+        await dev.send("2")  # no, thanks to the offer
         bye = await dev.send("2")
         assert bye.reply is not None and bye.reply.end and not dev.open
         await dev.dial("*100*1#")
@@ -107,7 +108,8 @@ async def test_remote_sms_through_the_smsc_simulator(engine: Engine) -> None:
             await service.wait_bound()
             dev = SmscSmsDevice(smsc, "8613800138000", quiet=0.05)
             answer = await dev.send("YE")
-            assert [r.text for r in answer.replies] == ["尊敬的客户，您的账户余额为50.00元。\n回复CD查看更多业务。"]
+            assert [r.text for r in answer.replies] == [
+                    "尊敬的客户，您的账户余额为50.00元。\n回复KT开通10元300MB流量包（10.00元/月）。"]
             # The service answers replies[0]; pushes (the code SMS) are routed by `serve`, not by it.
             reset = await dev.send("CZMM")
             assert reset.reply is not None and "验证码已短信发送" in reset.reply.text and not reset.reply.push

@@ -49,7 +49,7 @@ def test_failing_transcript_shows_a_readable_diff(tmp_path: Path, capsys: pytest
     out = capsys.readouterr().out
     assert f"{path}::balance that is not what we think FAILED" in out
     assert f"step 2 at {path}:7: send '1'" in out
-    assert "state: 10086:main -> 10086:again" in out
+    assert "state: 10086:main -> 10086:balance_offer" in out
     assert "-尊敬的客户，您的账户余额为99.00元。" in out
     assert "+尊敬的客户，您的账户余额为50.00元。" in out
     assert "backend: balance({}) -> ok" in out

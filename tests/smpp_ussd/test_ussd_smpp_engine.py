@@ -71,11 +71,13 @@ async def test_balance_over_ussd_smpp(smsc: SmscSimulator, gateway: UssdSmppGate
     assert balance.text is not None and "50.00" in balance.text
     assert balance.tlvs["ussd_service_op"] == 2
 
-    dial(smsc, 18, "2", 0x2A04)  # "2. 结束" ends the dialog
-    bye = await screen(smsc, 3)
-    assert bye.tlvs == {"ussd_service_op": 17, "its_session_info": 0x2A05}
+    dial(smsc, 18, "2", 0x2A04)  # "2. 不需要": no, thanks to the offer after the balance
+    await screen(smsc, 3)
+    dial(smsc, 18, "2", 0x2A06)  # "2. 结束" ends the dialog
+    bye = await screen(smsc, 4)
+    assert bye.tlvs == {"ussd_service_op": 17, "its_session_info": 0x2A07}
     assert gateway.dialogs == 0
-    assert smsc.records.mo_acked == 3
+    assert smsc.records.mo_acked == 4
 
 
 async def test_user_abort_mid_menu(smsc: SmscSimulator, gateway: UssdSmppGateway) -> None:

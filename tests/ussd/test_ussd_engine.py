@@ -80,9 +80,10 @@ async def test_finish_ends_with_end_and_a_later_input_is_refused() -> None:
     async with engine_live() as (s, _):
         await s.at_text("F", "")
         await s.at_text("F", "1")
-        bye = await s.at_text("F", "1*2")
+        await s.at_text("F", "1*2")  # no, thanks to the offer after the balance
+        bye = await s.at_text("F", "1*2*2")
         assert bye.startswith("END ")
-        assert await s.at_text("F", "1*2*1") == "END 会话已结束，请重新拨号"
+        assert await s.at_text("F", "1*2*2*1") == "END 会话已结束，请重新拨号"
         assert s.count("sessions_ended") == 1
 
 
