@@ -30,14 +30,16 @@ from engine.events.log import EventLog
 from engine.events.postgres import redact
 from engine.flow.diagnostics import FlowError
 from engine.flow.registry import flow_files
-from engine.limits import RateLimiter, open_rate_limiter
+from engine.ports.limits import RateLimiter
+from engine.ports.shared import SharedState
 from engine.run.build import build_engine
 from engine.run.engine import Engine
-from engine.shared_state import SharedState, open_shared_state
+from engine.store.limits import open_rate_limiter
 from engine.store.loader import is_redis_url, open_store
 from engine.store.memory import MemoryStore
 from engine.store.redis_inbox import RedisInbox
 from engine.store.redis_outbox import RedisOutbox
+from engine.store.shared import open_shared_state
 from engine.types import Handler, Inbound, Reply
 from gateways.http_app import create_http_app
 from gateways.http_input import is_loopback, token_guard

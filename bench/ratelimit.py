@@ -12,7 +12,7 @@ import asyncio
 import sys
 import time
 
-from engine.limits import MemoryRateLimiter, RedisRateLimiter
+from engine.store.limits import MemoryRateLimiter, RedisRateLimiter
 
 N = 200_000
 

@@ -6,7 +6,7 @@ TwiML, VoiceXML) count when a dialog begins, SMS MOs count each message. A
 number over its limit gets a polite "操作过于频繁，请稍后再试" on the channel it
 used, never silence — except that an SMS flood gets that answer once per
 window (answering every MO would make us the flood). The counters are a
-``RateLimiter`` (engine.limits): in Redis when Redis is the store, so every
+``RateLimiter`` (engine.store.limits): in Redis when Redis is the store, so every
 worker of ``serve --workers`` counts together.
 
 Operation-level limits (reset codes per hour) and failed-password limits are
@@ -20,7 +20,7 @@ import logging
 from dataclasses import dataclass
 
 from engine.flow.messages import BUILTIN
-from engine.limits import RateLimiter
+from engine.ports.limits import RateLimiter
 from engine.types import Handler, Inbound, Reply
 
 log = logging.getLogger("menuflow.ratelimit")

@@ -32,7 +32,6 @@ CLEAN = {
     "engine/clock.py": "",
     "engine/msisdn.py": "",
     "engine/retry.py": "",
-    "engine/shared_state.py": "import engine.clock\n",
     "engine/backend/__init__.py": "",
     "engine/backend/http.py": "import aiohttp\n",
     "gateways/__init__.py": "",

@@ -1,1 +1,4 @@
-"""The ports the engine reaches the world through: backend, session store, observers (Protocols and their values)."""
+"""The ports the engine reaches the world through, as Protocols with their values: the backend, the
+session store, observers and the event store, the outbox, shared state and the rate limiter.
+Their adapters live beside them in ``engine.store``, ``engine.backend`` and ``engine.events``.
+"""

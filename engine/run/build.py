@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from engine.backend.loader import load_backend
 from engine.clock import Clock, SystemClock
 from engine.flow.registry import FlowRegistry
-from engine.limits import RateLimiter
 from engine.ports.backend import Backend, BackendFailure, CallContext
+from engine.ports.limits import RateLimiter
 from engine.ports.sessions import SessionStore
 from engine.run.engine import Engine, LocaleLookup
 from engine.states import LANGUAGE

@@ -14,9 +14,10 @@ from typing import Any
 
 from engine.flow.model import CompiledFlow
 from engine.flow.registry import FlowRegistry
-from engine.limits import MemoryRateLimiter, RateLimiter
 from engine.ports.backend import Backend, BackendFailure, BackendTimeout, BackendUnavailable, CallContext, OperationInfo
 from engine.ports.events import EngineEvent, Observer
+from engine.ports.limits import RateLimiter
+from engine.store.limits import MemoryRateLimiter
 
 
 class TurnContext:

@@ -16,15 +16,16 @@ from engine.flow.messages import builtin
 from engine.flow.model import CompiledFlow
 from engine.flow.registry import FlowRegistry
 from engine.flow.spec import normalize_command
-from engine.limits import MemoryRateLimiter, RateLimiter
 from engine.ports.backend import Backend
 from engine.ports.events import EngineEvent, Observer
+from engine.ports.limits import RateLimiter
 from engine.ports.sessions import SessionBusy, SessionStore, StaleSession, StoreUnavailable
 from engine.run import paging
 from engine.run.context import TurnContext
 from engine.run.routing import Route, Router
 from engine.run.turn import Turn
 from engine.session import Session
+from engine.store.limits import MemoryRateLimiter
 from engine.types import Inbound, Reply
 
 LocaleLookup = Callable[[str], Awaitable[str | None]]

@@ -15,8 +15,8 @@ from one source is stopped before the victim is locked out.
 
 from __future__ import annotations
 
-from engine.limits import RateLimiter
 from engine.ports.backend import OperationInfo, auth_reaches
+from engine.ports.limits import RateLimiter
 from engine.run.context import TurnContext
 from engine.session import Session
 

@@ -29,11 +29,12 @@ import logging
 import math
 import secrets
 from collections import deque
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, TypeVar
 
 import msgpack
 import redis.asyncio as aioredis
 
+from engine.ports.outbox import Item
 from engine.retry import until_done
 from engine.store.redis import Client, connect, open_pipe
 
@@ -51,11 +52,6 @@ def cancel_requested() -> bool:
     """
     task = asyncio.current_task()
     return task is not None and task.cancelling() > 0
-
-
-class Item(Protocol):
-    @property
-    def key(self) -> str: ...
 
 
 T = TypeVar("T", bound=Item)

@@ -20,8 +20,8 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Protocol
 
+from engine.ports.outbox import Outbox as OutboxPort
 from engine.retry import until_done
 from gateways.sms.link import LinkClosed
 from gateways.sms.pdu import ESME_RMSGQFUL, ESME_RSYSERR, ESME_RTHROTTLED, ESME_RX_T_APPN, Pdu
@@ -52,14 +52,8 @@ class MtItem:
         return f"{self.message_id}/{self.part}"
 
 
-class Outbox(Protocol):
-    """The queue the sender drains. ``next`` waits for an item that is due."""
-
-    async def put(self, item: MtItem) -> None: ...
-    async def next(self) -> MtItem: ...
-    async def ack(self, item: MtItem) -> None: ...
-    async def nack(self, item: MtItem, delay: float) -> None: ...
-    def __len__(self) -> int: ...
+#: The queue the sender drains (the engine's outbox port, over MTs).
+Outbox = OutboxPort[MtItem]
 
 
 class MemoryOutbox:

@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.clock import Clock, SystemClock
-from engine.shared_state import MemorySharedState, SharedState
+from engine.ports.shared import SharedState
 from engine.store.redis_inbox import Added, RedisInbox
+from engine.store.shared import MemorySharedState
 from engine.types import Handler, Inbound, Reply
 from gateways.sms.codec import CodecError, encode_text
 from gateways.sms.esme import Esme

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from engine.clock import ManualClock
-from engine.limits import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from engine.ports.limits import RateLimiter
+from engine.store.limits import MemoryRateLimiter, RedisRateLimiter
 from engine.types import Inbound, Reply
 from gateways.ratelimit import ChannelLimits, rate_limited
 from tests.engine.helpers import ZH, engine_for

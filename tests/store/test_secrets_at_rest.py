@@ -6,8 +6,8 @@ import redis
 
 from engine.backend.demo import DemoBackend
 from engine.clock import ManualClock
-from engine.limits import RedisRateLimiter
 from engine.run.build import build_engine
+from engine.store.limits import RedisRateLimiter
 from engine.store.redis import RedisStore
 from gateways.ussd.progress_redis import RedisProgressStore
 from tests.ussd.helpers import live

@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from engine.clock import ManualClock
-from engine.shared_state import MemorySharedState, RedisSharedState, SharedState, open_shared_state
+from engine.ports.shared import SharedState
+from engine.store.shared import MemorySharedState, RedisSharedState, open_shared_state
 
 
 @pytest.fixture(params=["memory", "redis", "cluster"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 
-from engine.shared_state import RedisSharedState
+from engine.store.shared import RedisSharedState
 from engine.types import Inbound, Reply
 from gateways.sms.options import SmppOptions
 from gateways.sms.service import SmsService

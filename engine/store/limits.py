@@ -7,7 +7,7 @@ on the same Redis. Windows are fixed: the first hit opens a window of
 ``window`` seconds, the count starts again after it closes — one INCR per
 check, where a sliding log would cost a sorted set per number.
 
-``SharedState.hit`` (engine.shared_state) counts the same way but cannot tell
+``SharedState.hit`` (engine.store.shared) counts the same way but cannot tell
 how far a counter is without adding to it, which the password-failure check
 needs (a correct password must not count as a try); hence this port. A Redis
 outage lets requests through (logged): a limiter that failed closed would
@@ -22,27 +22,15 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import Protocol
 
 from redis.exceptions import RedisError
 
 from engine.clock import Clock, SystemClock
+from engine.ports.limits import RateLimiter
 from engine.store.loader import store_kind
 from engine.store.redis import connect, open_pipe
 
 log = logging.getLogger(__name__)
-
-
-class RateLimiter(Protocol):
-    async def allow(self, name: str, limit: int, window: float) -> bool:
-        """Count one event for ``name``; True while the window's count is at most ``limit``."""
-        ...
-
-    async def used(self, name: str, window: float) -> int:
-        """Events counted for ``name`` in its current window, without adding one."""
-        ...
-
-    async def close(self) -> None: ...
 
 
 class MemoryRateLimiter:

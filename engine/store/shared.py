@@ -14,27 +14,11 @@ primaries and every process still agrees.
 from __future__ import annotations
 
 import math
-from typing import Protocol
 
 from engine.clock import Clock, SystemClock
+from engine.ports.shared import SharedState
 from engine.store.loader import store_kind
 from engine.store.redis import Client, connect, open_pipe
-
-
-class SharedState(Protocol):
-    async def first_seen(self, ident: str, ttl: float) -> bool:
-        """True the first time ``ident`` is seen within ``ttl`` seconds, False for a repeat."""
-        ...
-
-    async def hit(self, name: str, window: float) -> int:
-        """Count one event for ``name``; the result is the count in the current window.
-
-        Windows are fixed: the first hit opens a window of ``window`` seconds
-        and the count starts again from 1 after it closes.
-        """
-        ...
-
-    async def close(self) -> None: ...
 
 
 class MemorySharedState:
