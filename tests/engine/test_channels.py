@@ -45,7 +45,7 @@ def test_lengths_count_escapes_and_surrogates() -> None:
     assert is_gsm7("Hello @£$ €") and not is_gsm7("你好") and not is_gsm7("a😀")
     assert sms_encoding("abc") == "gsm7" and sms_encoding("abç") == "ucs2"
     assert measure("a€中") == (4, 3, False) and measure("a€") == (3, 2, True)
-    assert GSM7_EXT == frozenset("\f^{}\\[~]|€")
+    assert frozenset("\f^{}\\[~]|€") == GSM7_EXT
 
 
 @pytest.mark.parametrize(("text", "expected"), [
