@@ -61,7 +61,7 @@ class Call(StateKind[CallState]):
             yield Edge((*base, "errors", code), target, code)
 
     def graph_edges(self, flow: CompiledFlow, node: Node[CallState]) -> list[tuple[str, str]]:
-        edges = super().graph_edges(flow, node)
+        edges = super().graph_edges(flow, node)  # pragma: no mutate (equivalent: the base ignores flow)
         named = edges[1:len(edges) - len(node.spec.errors)]
         return edges[len(edges) - len(node.spec.errors):] + named + edges[:1]
 

@@ -54,7 +54,7 @@ class Confirm(StateKind[ConfirmState]):
             yield Edge(("states", name, "cancel"), spec.cancel, "no / expired")
 
     def graph_edges(self, flow: CompiledFlow, node: Node[ConfirmState]) -> list[tuple[str, str]]:
-        return list(reversed(super().graph_edges(flow, node)))
+        return list(reversed(super().graph_edges(flow, node)))  # pragma: no mutate (equivalent: the base ignores flow)
 
     def lint(self, flow: CompiledFlow, node: Node[ConfirmState]) -> Iterator[Diagnostic]:
         return sms_fit(flow, node)

@@ -131,7 +131,7 @@ class Menu(StateKind[MenuState]):
     def graph_edges(self, flow: CompiledFlow, node: Node[MenuState]) -> list[tuple[str, str]]:
         out = []
         for opt in node.options:
-            label = opt.label.get("", flow.locale, flow.locale).source
+            label = opt.label.get("", flow.locale, flow.locale).source  # pragma: no mutate (equivalent)
             chans = f" ({','.join(sorted(opt.channels))})" if opt.channels else ""
             out.append((opt.goto, f"{opt.key} {label}{chans}"))
         return out + [(e.target, e.label) for e in self.edges(node.name, node.spec) if e.label]
@@ -168,7 +168,7 @@ class Menu(StateKind[MenuState]):
     def lint(self, flow: CompiledFlow, node: Node[MenuState]) -> Iterator[Diagnostic]:
         base: Path = ("states", node.name)
         max_ivr = PROFILES["ivr"].max_ivr_options
-        ivr = node.by_channel.get("ivr", ())
+        ivr = node.by_channel["ivr"]
         if len(ivr) > max_ivr:
             yield warning(flow, (*base, "options"),
                           f"IVR level has {len(ivr)} options; callers remember at most {max_ivr} "
@@ -176,7 +176,7 @@ class Menu(StateKind[MenuState]):
         for ch in ("sms", "ussd", "ivr"):
             nav = flow.nav[ch]
             taken = nav.main | nav.back | nav.repeat | nav.more | (nav.agent if ch == "ivr" else frozenset())
-            for opt in node.by_channel.get(ch, ()):
+            for opt in node.by_channel[ch]:
                 if opt.key in taken:
                     yield warning(flow, (*base, "options", node.options.index(opt)),
                                   f"option key '{opt.key}' is also a navigation key on {ch}; navigation wins")
@@ -191,7 +191,7 @@ class Menu(StateKind[MenuState]):
 
     def ivr_text(self, flow: CompiledFlow, node: Node[MenuState], locale: str) -> str:
         if node.static:
-            return render_menu(flow, node, "ivr", locale, {"channel": "ivr", "locale": locale})
+            return render_menu(flow, node, "ivr", locale, {})  # a static menu reads no variable
         return super().ivr_text(flow, node, locale)
 
     async def enter(self, turn: Turn, node: Node[MenuState]) -> str | None:

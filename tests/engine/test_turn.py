@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from engine.flow.model import CompiledFlow
 from engine.ports.events import MASK
 from engine.run.turn import MAX_AUTO_STEPS, MAX_NOINPUT, prompt_id
 from tests.engine.helpers import EN, ZH
@@ -240,7 +241,7 @@ stay:
   goto: back
 """
 INNER = """
-main:
+ask:
   type: input
   text: 内层输入
   var: w
@@ -250,10 +251,11 @@ done:
 """
 
 
-def nested() -> list:  # type: ignore[type-arg]
-    return [compile_states(OUTER, flow="outer", keyword="OUT"),
+def nested(outer: str = OUTER, version: int = 1) -> list[CompiledFlow]:
+    """outer → mid → inner; the inner flow's entry is not called "main", so landing there by mistake shows."""
+    return [compile_states(outer, flow="outer", keyword="OUT", version=version),
             compile_states(MID, flow="mid", code="*2#", keyword="MID", number="2"),
-            compile_states(INNER, flow="inner", code="*3#", keyword="IN", number="3")]
+            compile_states(INNER, flow="inner", code="*3#", keyword="IN", number="3", entry="ask")]
 
 
 async def test_subflows_nest_and_return_to_each_callers_goto() -> None:
@@ -279,6 +281,17 @@ async def test_main_menu_key_in_a_nested_subflow_goes_to_the_outermost_entry() -
     session = await kit.engine.store.get("ussd:c1")
     assert session is not None and session.stack == [] and session.flow == "outer"
     assert (await phone.send("1")).text.startswith("中层")  # and the outer menu works from there
+
+
+async def test_main_menu_key_goes_to_the_root_version_the_session_started_on() -> None:
+    kit = Kit(*nested())
+    phone = kit.phone("sms")
+    await phone.send("OUT")
+    await phone.send("1")
+    await phone.send("1")
+    kit.registry.install(nested(OUTER.replace("外层", "新外层"), version=2))
+    assert (await phone.send("00")).text == "外层\n1. 进入"
+    assert (await kit.phone("sms", msisdn=EN).send("OUT")).text == "新外层\n1. 进入"
 
 
 async def test_main_menu_key_in_the_outer_flow_goes_to_its_entry() -> None:
@@ -327,6 +340,30 @@ async def test_main_menu_key_after_a_reload_dropped_the_root_says_busy() -> None
     assert r.text == "系统繁忙，请稍后再试。" and r.end
     assert await later.engine.store.get("sms:" + ZH) is None
     assert not later.of("failed")
+
+
+async def test_ivr_silence_in_a_subflow_whose_caller_is_gone_says_goodbye() -> None:
+    """The agent queue comes from the outermost flow: with that flow gone there is none, and no crash."""
+    store_kit = Kit(*nested(OUTER, version=1))
+    ivr = store_kit.phone("ivr")
+    await ivr.dial()
+    await ivr.send("1")
+    await ivr.send("1")
+    flows = nested()
+    later = Kit(flows[1], flows[2])
+    later.engine.store = store_kit.engine.store
+    ivr = later.phone("ivr")
+    for _ in range(2):
+        await ivr.send("", "noinput")
+    r = await ivr.send("", "noinput")
+    assert r.text == "输入错误次数过多，再见。" and r.end and r.transfer is None
+
+
+def test_to_agent_without_a_queue_says_how_to_reach_one() -> None:
+    kit = Kit(compile_states(MENU + "s1: {type: end, text: x}"))
+    turn = kit.turn("ivr")
+    turn.to_agent()
+    assert turn.out == ["如需人工服务，请拨打10086。"] and turn.ended and turn.transfer_to is None
 
 
 async def test_a_subflow_missing_at_entry_says_busy() -> None:

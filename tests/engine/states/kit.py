@@ -32,7 +32,7 @@ HEAD = """\
 flow: {flow}
 title: {{zh: 测试, en: Test}}
 version: {version}
-entry: main
+entry: {entry}
 triggers:
   sms: [{{keywords: [{keyword}]}}]
   ussd: [{{code: "{code}"}}]
@@ -41,9 +41,9 @@ triggers:
 
 
 def flow_text(states: str, *, flow: str = "k", version: int = 1, extra: str = "", keyword: str = "GO",
-              code: str = "*100#", number: str = "10086") -> str:
+              code: str = "*100#", number: str = "10086", entry: str = "main") -> str:
     """A flow file: ``HEAD``, any top-level ``extra`` settings, then ``states`` (indented YAML, dedented here)."""
-    head = HEAD.format(flow=flow, version=version, keyword=keyword, code=code, number=number)
+    head = HEAD.format(flow=flow, version=version, keyword=keyword, code=code, number=number, entry=entry)
     body = textwrap.indent(textwrap.dedent(states).strip("\n"), "  ")
     return head + textwrap.dedent(extra) + "states:\n" + body + "\n"
 
