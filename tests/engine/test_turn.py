@@ -42,7 +42,7 @@ async def test_one_step_past_max_auto_steps_says_busy_and_ends(caplog: pytest.Lo
     r = await phone.send("1")
     assert r.text == "系统繁忙，请稍后再试。" and r.end
     assert await kit.engine.store.get("ussd:c1") is None
-    assert "flow k loops without waiting at done" in caplog.text
+    assert "flow k loops without waiting at done" in caplog.text and not kit.of("failed")
     assert len(kit.of("state")) == 1 + MAX_AUTO_STEPS  # the menu, then 64 automatic states: "done" never ran
 
 
@@ -70,13 +70,14 @@ s2:
 async def test_masked_hides_every_secret_the_longer_first() -> None:
     kit = Kit(compile_states(MENU + "s1: {type: end, text: x}", extra="secrets: [pin, otp]\n"))
     turn = kit.turn()
-    turn.session.vars.update({"pin": "1234", "otp": "123456", "card": {"code": "99887766", "n": 1}, "none": ""})
-    turn.note_secret(["card.code", "none", "missing"])
-    said = "pin 1234, code 123456, card 99887766, 4321"
-    assert turn.masked(said) == f"pin {MASK}, code {MASK}, card {MASK}, 4321"
-    # why the order matters: masking the shorter first leaves the tail of the longer in clear
-    shorter_first = said.replace("1234", MASK).replace("123456", MASK)
-    assert "56" in shorter_first.split("code ")[1][:8]
+    turn.session.vars.update({"pin": "3456", "otp": "123456", "card": {"code": "99887766", "n": 1}, "none": "",
+                              "flat": "24680"})
+    turn.note_secret(["card.code", "none", "missing", "flat.sub"])  # "flat" is no mapping: the whole value
+    said = "pin 3456, code 123456, card 99887766, flat 24680, 4321"
+    assert turn.masked(said) == f"pin {MASK}, code {MASK}, card {MASK}, flat {MASK}, 4321"
+    # why the order matters: masking the shorter first leaves the head of the longer in clear
+    # ("3456" also sorts after "123456" as text, so only ordering by length gets this right)
+    assert said.replace("3456", MASK).replace("123456", MASK).startswith(f"pin {MASK}, code 12{MASK}")
 
 
 async def test_masked_without_secrets_changes_nothing() -> None:
@@ -294,6 +295,16 @@ async def test_main_menu_key_goes_to_the_root_version_the_session_started_on() -
     assert (await kit.phone("sms", msisdn=EN).send("OUT")).text == "新外层\n1. 进入"
 
 
+async def test_return_goes_back_to_the_callers_version() -> None:
+    kit = Kit(*nested())
+    phone = kit.phone("sms")
+    await phone.send("OUT")
+    await phone.send("1")
+    await phone.send("1")
+    kit.registry.install(nested(OUTER.replace("外层结束", "新版结束"), version=2))
+    assert (await phone.send("42")).text == "中层返回\n外层结束"
+
+
 async def test_main_menu_key_in_the_outer_flow_goes_to_its_entry() -> None:
     kit = Kit(compile_states(OUTER.replace("go:\n  type: subflow\n  flow: mid\n  goto: after",
                                            "go:\n  type: input\n  text: 问\n  var: q\n  goto: after")))
@@ -372,7 +383,7 @@ async def test_a_subflow_missing_at_entry_says_busy() -> None:
     phone = kit.phone("ussd")
     await phone.dial()
     r = await phone.send("1")
-    assert r.text == "系统繁忙，请稍后再试。" and r.end
+    assert r.text == "系统繁忙，请稍后再试。" and r.end and not kit.of("failed")
 
 
 async def test_return_outside_a_subflow_ends_the_session() -> None:
@@ -382,3 +393,21 @@ async def test_return_outside_a_subflow_ends_the_session() -> None:
     r = await phone.send("1")
     assert r.text == "完成" and r.end
 
+
+
+async def test_an_error_text_per_channel_and_locale_with_its_recording() -> None:
+    states = ("main:\n  type: input\n  text: {zh: 输入, en: Enter}\n  var: v\n  kind: digits\n"
+              "  error: {zh: 错, en: Wrong, ivr: {zh: 语音错}}\n  goto: main\n"
+              "other:\n  type: input\n  text: 再输入\n  var: v\n  kind: digits\n"
+              "  error: '错{{ msisdn[-1] }}'\n  goto: other\n")
+    kit = Kit(compile_states(states))
+    ivr = kit.phone("ivr")
+    await ivr.dial()
+    r = await ivr.send("x")
+    assert r.text == "语音错输入" and r.audio == ("k/main/error", "k/main")
+    sms = kit.phone("sms", msisdn=EN)
+    await sms.send("GO")
+    assert (await sms.send("x")).text == "Wrong\nEnter"
+    turn = kit.turn("ivr", state="other")
+    await turn.invalid(turn.node, "invalid_input")
+    assert turn.out == ["错0", "再输入"] and not turn.recorded

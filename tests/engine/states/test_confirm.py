@@ -149,3 +149,15 @@ def test_lint_warns_of_a_prompt_longer_than_three_sms() -> None:
     f = compile_states(CONFIRM.replace("确认订购？", "订" * 202))
     n = f.nodes["main"]
     assert [d.message for d in n.kind.lint(f, n)] == ["zh SMS text needs 4 ucs2 segments (more than 3)"]
+
+
+async def test_after_an_expiry_or_a_no_the_next_prompt_opens_a_new_window() -> None:
+    k = kit(states=CONFIRM.replace("cancel: no_done", "cancel: main"))
+    phone = k.phone("sms")
+    await phone.send("GO")
+    k.clock.advance(301)
+    assert (await phone.send("Y")).text.startswith("确认已超时，业务未办理。\n确认订购？")
+    k.clock.advance(299)
+    assert (await phone.send("N")).text.startswith("已取消，未做任何变更。\n确认订购？")
+    k.clock.advance(299)
+    assert (await phone.send("Y")).text == "已订购"

@@ -366,3 +366,39 @@ def test_a_rendered_menu_lists_every_option_visible_on_its_channel(options: list
                         assert phrase in text
                     else:
                         assert f"\n{key}. {o['label']}" in text
+
+
+def test_lint_names_every_navigation_key_of_each_channel() -> None:
+    f = compile_states("main:\n  type: menu\n  text: 菜单\n  options:\n"
+                       "    - {key: '9', label: 九, goto: main, channels: [ussd]}\n"
+                       "    - {key: '5', label: 五, goto: main, channels: [sms]}\n",
+                       extra="navigation: {ussd: {repeat: ['9']}, sms: {agent: ['5']}}\n")
+    node = f.nodes["main"]
+    assert [d.message for d in node.kind.lint(f, node)] == [
+        "option key '9' is also a navigation key on ussd; navigation wins"]  # agent keys act on the IVR only
+
+
+def test_lint_renders_a_varying_menu_for_ussd_in_each_locale() -> None:
+    long_zh = "{{ '长' * 100 if channel == 'ussd' and locale == 'zh' else '短' }}"
+    f = compile_states(f"main:\n  type: menu\n  text: \"{long_zh}\"\n  options: [{{label: 甲, goto: main}}]\n")
+    node = f.nodes["main"]
+    assert [d.message for d in node.kind.lint(f, node)] == [
+        "zh USSD menu is 105 characters, a page holds 78: it will be split into 2 pages"]
+
+
+def test_lint_counts_pages_with_the_footers_of_the_locale() -> None:
+    en = "x" * 200
+    f = compile_states(f"main:\n  type: menu\n  text: {{zh: 菜单, en: {en}}}\n"
+                       "  options: [{label: {zh: 甲, en: A}, goto: main}]\n")
+    node = f.nodes["main"]
+    # "98 More" / "0 Back" keep the pages GSM-7 (180 units): two pages, where the zh footers would make five
+    assert [d.message for d in node.kind.lint(f, node)] == [
+        "en USSD menu is 205 characters, a page holds 180: it will be split into 2 pages"]
+
+
+def test_option_labels_are_checked_for_translations_where_written() -> None:
+    from engine.flow.lint import lint_flow
+    f = compile_states("main:\n  type: menu\n  text: {zh: 菜单, en: Menu}\n  options:\n"
+                       "    - {label: {zh: 甲}, goto: main}\n")
+    assert [str(d) for d in lint_flow(f) if "translation" in d.message] == [
+        "f.yaml:14:17: warning: states.main.options[0].label: missing translation: en"]

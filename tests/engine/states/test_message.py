@@ -78,3 +78,10 @@ def test_sms_lint_checks_the_sms_text_only_when_static_and_its_own() -> None:
     assert list(sms_fit(f, f.nodes["main"])) == []
     f = compile_states("main:\n  type: end\n  text: {zh: '" + "长" * 300 + "'}\n", extra="locales: [zh, en]\n")
     assert [d.message for d in sms_fit(f, f.nodes["main"])] == ["zh SMS text needs 5 ucs2 segments (more than 3)"]
+
+
+def test_sms_lint_of_a_locale_with_only_an_sms_text_and_of_later_locales() -> None:
+    assert lint("{zh: ok, sms: {en: '" + "a" * 460 + "'}}") == [
+        "f.yaml:12:11: warning: states.main.text: en SMS text needs 4 gsm7 segments (more than 3)"]
+    f = compile_states("main:\n  type: end\n  text: {zh: '" + "长" * 300 + "'}\n", extra="locales: [en, zh]\n")
+    assert [d.message for d in sms_fit(f, f.nodes["main"])] == ["zh SMS text needs 5 ucs2 segments (more than 3)"]

@@ -29,7 +29,7 @@ async def test_the_sms_is_pushed_and_the_call_goes_on() -> None:
     assert kit.of("push")[0].data == {"text": f"您的号码{ZH}"}
     en = kit.phone("ussd", msisdn=EN)
     await en.dial()
-    assert [p.text for p in en.pushes] == [f"Your number {EN}"]
+    assert [(p.text, p.locale) for p in en.pushes] == [(f"Your number {EN}", "en")]
 
 
 async def test_a_send_without_goto_ends_and_secrets_are_masked_for_observers() -> None:

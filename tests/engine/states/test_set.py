@@ -50,11 +50,11 @@ async def test_a_later_assignment_sees_an_earlier_one_in_the_next_state() -> Non
 
 
 async def test_locale_switches_the_language_and_is_not_a_variable() -> None:
-    states = "main:\n  type: set\n  vars: {locale: en}\n  goto: said\n" \
-             "said: {type: end, text: {zh: '中文{{ locale }}', en: 'English {{ locale }}'}}\n"
+    states = "main:\n  type: set\n  vars: {locale: en, after: x}\n  goto: said\n" \
+             "said: {type: end, text: {zh: '中文{{ locale }}', en: 'English {{ locale }} {{ after }}'}}\n"
     kit = Kit(compile_states(states))
     r = await kit.phone("sms").send("GO")
-    assert r.text == "English en" and r.locale == "en"
+    assert r.text == "English en x" and r.locale == "en"
     assert kit.engine.world.locale_changed == {"8613800138000"}
 
 
