@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from engine.flow.model import CompiledFlow
@@ -411,3 +413,40 @@ async def test_an_error_text_per_channel_and_locale_with_its_recording() -> None
     turn = kit.turn("ivr", state="other")
     await turn.invalid(turn.node, "invalid_input")
     assert turn.out == ["错0", "再输入"] and not turn.recorded
+
+
+async def test_a_flows_message_override_per_channel_and_locale_decides_the_recording() -> None:
+    over = ("messages:\n  invalid_choice: {zh: 选错了, en: 'Wrong {{ msisdn }}', ivr: {zh: 语音选错了}}\n"
+            "  goodbye: {zh: '再见{{ msisdn }}', en: Bye, ivr: {zh: '语音再见{{ msisdn }}'}}\n")
+    kit = Kit(compile_states(MENU + "s1: {type: end, text: x}", extra=over))
+    ivr = kit.phone("ivr")
+    await ivr.dial()
+    r = await ivr.send("7")
+    assert r.text.startswith("语音选错了主菜单") and r.audio == ("k/msg/invalid_choice", "k/main")
+    en = kit.phone("ivr", msisdn=EN, call="en")
+    await en.dial()
+    r = await en.send("7")
+    assert r.text.startswith(f"Wrong {EN} Main") and r.audio == ()
+    turn = kit.turn("ivr", "en")
+    turn.say_msg("goodbye")
+    assert turn.out == ["Bye"] and turn.audio == ["k/msg/goodbye"]
+    turn = kit.turn("sms")
+    turn.say_msg("goodbye")
+    assert turn.out == [f"再见{ZH}"] and not turn.recorded
+
+
+async def test_the_backend_hears_who_asks_on_which_channel_and_session() -> None:
+    from engine.backend.demo import DemoBackend
+    from engine.ports.backend import CallContext
+
+    seen: list[CallContext] = []
+
+    class Recording(DemoBackend):
+        async def call(self, operation: str, params: Any, ctx: CallContext) -> dict[str, Any]:
+            seen.append(ctx)
+            return await super().call(operation, params, ctx)
+
+    states = "main:\n  type: call\n  op: balance\n  result: b\n  goto: said\nsaid: {type: end, text: ok}\n"
+    kit = Kit(compile_states(states), backend=Recording())
+    await kit.phone("ussd", msisdn=EN, call="s9").dial()
+    assert seen[-1] == CallContext(EN, "ussd", "ussd:s9", "en")

@@ -161,3 +161,9 @@ async def test_after_an_expiry_or_a_no_the_next_prompt_opens_a_new_window() -> N
     assert (await phone.send("N")).text.startswith("已取消，未做任何变更。\n确认订购？")
     k.clock.advance(299)
     assert (await phone.send("Y")).text == "已订购"
+
+
+async def test_a_flows_own_ivr_hint_may_name_the_minutes() -> None:
+    k = kit("messages: {confirm_hint_ivr: '{{ minutes }}分钟内按{{ yes }}确认，按{{ no }}取消'}\n",
+            states=CONFIRM.replace("  cancel: no_done\n", "  cancel: no_done\n  window: 150\n"))
+    assert (await k.phone("ivr").dial()).text == "确认订购？2分钟内按1确认，按2取消"
