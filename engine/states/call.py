@@ -104,7 +104,7 @@ class Call(StateKind[CallState]):
         except BackendFailure as exc:
             return _failed(turn, node, exc, shown, started)
         ms = (time.perf_counter() - started) * 1000  # pragma: no mutate (equivalent: wall-clock time, not asserted)
-        secret_results = set(info.secret_results) if info else set()
+        secret_results = set(info.secret_results) if info else set()  # pragma: no mutate (equivalent: info is set)
         turn.emit("call", op=st.op, params=shown, ok=True, ms=round(ms, 2),
                   result={k: (MASK if k in secret_results else v) for k, v in data.items()})
         if secret_results:

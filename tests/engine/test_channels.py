@@ -42,6 +42,10 @@ def units(page: str) -> tuple[int, int]:
 def test_lengths_count_escapes_and_surrogates() -> None:
     assert gsm7_length("a€[") == 5 and gsm7_length("") == 0
     assert ucs2_length("中" + EMOJI) == 3
+    assert ucs2_length("\uffff\U00010000") == 3  # the last BMP code point is one unit, the first past it two
+    assert sms_segments("\U00010000" * 35) == ("ucs2", 1) and sms_segments("\uffff" * 70) == ("ucs2", 1)
+    assert sms_segments("中" * 66 + "\U00010000" + "中" * 66) == ("ucs2", 3)
+    assert sms_segments("中" * 66 + "\uffff" + "中" * 67) == ("ucs2", 2)
     assert is_gsm7("Hello @£$ €") and not is_gsm7("你好") and not is_gsm7("a😀")
     assert sms_encoding("abc") == "gsm7" and sms_encoding("abç") == "ucs2"
     assert measure("a€中") == (4, 3, False) and measure("a€") == (3, 2, True)

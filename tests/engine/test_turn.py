@@ -450,3 +450,21 @@ async def test_the_backend_hears_who_asks_on_which_channel_and_session() -> None
     kit = Kit(compile_states(states), backend=Recording())
     await kit.phone("ussd", msisdn=EN, call="s9").dial()
     assert seen[-1] == CallContext(EN, "ussd", "ussd:s9", "en")
+
+
+async def test_an_unknown_sms_command_is_answered_in_the_subscribers_language() -> None:
+    kit = Kit(compile_states(MENU + "s1: {type: end, text: x}"))
+    r = await kit.phone("sms", msisdn=EN).send("HELLO")
+    assert r.text == "Sorry, that command is not recognised. Reply with a number from the menu.\nMain\n1. Go"
+    kit = Kit(compile_states(MENU + "s1: {type: end, text: x}"))
+    r = await kit.phone("sms", msisdn=EN).send("N")
+    assert r.text.startswith("You have nothing pending to confirm.\nMain\n1. Go")
+
+
+async def test_an_sms_where_no_flow_listens_on_sms_says_busy() -> None:
+    from tests.engine.states.kit import compile_text
+    f = compile_text("flow: u\ntitle: U\nversion: 1\nentry: main\ntriggers: {ussd: [{code: '*9#'}]}\n"
+                     "states:\n  main: {type: end, text: hi}\n")
+    kit = Kit(f)
+    r = await kit.phone("sms").send("HELLO")
+    assert (r.channel, r.msisdn, r.text, r.locale) == ("sms", ZH, "系统繁忙，请稍后再试。", "zh")
