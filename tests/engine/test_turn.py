@@ -468,3 +468,17 @@ async def test_an_sms_where_no_flow_listens_on_sms_says_busy() -> None:
     kit = Kit(f)
     r = await kit.phone("sms").send("HELLO")
     assert (r.channel, r.msisdn, r.text, r.locale) == ("sms", ZH, "系统繁忙，请稍后再试。", "zh")
+
+
+async def test_a_store_outage_gets_busy_in_the_subscribers_channel_and_a_failed_event() -> None:
+    """A store nobody listens for (a closed port): "busy", the reason for metrics, and no traceback."""
+    from engine.store.redis import RedisStore
+    from tests.net import free_port
+
+    kit = Kit(compile_states(MENU + "s1: {type: end, text: x}"))
+    kit.engine.store = RedisStore(f"redis://127.0.0.1:{free_port()}/0?socket_connect_timeout=0.2")
+    r = await kit.phone("ussd", msisdn=EN).dial()
+    assert (r.channel, r.msisdn, r.text, r.locale, r.end) == ("ussd", EN, "系统繁忙，请稍后再试。", "zh", True)
+    [failed] = kit.of("failed")
+    assert (failed.kind, failed.session_key, failed.channel, failed.data) == (
+        "failed", "ussd:c1", "ussd", {"reason": "store"})
