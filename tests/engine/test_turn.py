@@ -482,3 +482,26 @@ async def test_a_store_outage_gets_busy_in_the_subscribers_channel_and_a_failed_
     [failed] = kit.of("failed")
     assert (failed.kind, failed.session_key, failed.channel, failed.data) == (
         "failed", "ussd:c1", "ussd", {"reason": "store"})
+
+
+async def test_where_a_dial_or_a_call_starts_and_when_it_is_refused() -> None:
+    from engine.types import Inbound
+    from tests.engine.states.kit import compile_text
+
+    kit = Kit(compile_states(MENU + "s1: {type: end, text: x}"))
+    handle = kit.engine.handle
+    [r] = await handle(Inbound("ussd", ZH, "", "begin", "u1", "*999#"))  # no flow listens on that code
+    assert (r.channel, r.msisdn, r.text, r.locale, r.end) == ("ussd", ZH, "会话已结束，请重新拨打。", "zh", True)
+    [r] = await handle(Inbound("ussd", ZH, "", "begin", "u2", "*999#", locale="en"))
+    assert (r.text, r.locale) == ("Your session has ended. Please dial again.", "en")
+    [r] = await handle(Inbound("ussd", EN, "1", "input", "u3", "*100#"))  # input for a session that expired
+    assert (r.channel, r.msisdn, r.text, r.locale, r.end) == (
+        "ussd", EN, "Your session has ended. Please dial again.", "en", True)
+    [r] = await handle(Inbound("ivr", ZH, "", "begin", "i1", "95555"))  # an unknown number: the default IVR flow
+    assert r.text.startswith("主菜单") and not r.end
+    [r] = await handle(Inbound("ivr", ZH, "", "begin", "i2", ""))
+    assert r.text.startswith("主菜单")
+    ussd_only = compile_text("flow: u\ntitle: U\nversion: 1\nentry: main\ntriggers: {ussd: [{code: '*9#'}]}\n"
+                             "states:\n  main: {type: end, text: hi}\n")
+    [r] = await Kit(ussd_only).engine.handle(Inbound("ivr", EN, "", "begin", "i3", "10086"))
+    assert (r.channel, r.msisdn, r.text, r.locale, r.end) == ("ivr", EN, "会话已结束，请重新拨打。", "zh", True)

@@ -49,3 +49,14 @@ def test_declarations_and_graph() -> None:
                                    ("low", "undefined_thing.attr.deeper > 1"), ("any", "true"), ("never", "else")]
     assert n.edges == ("never", "zero", "low", "any")
     assert k.shape == ("{", "}", "diamond") and k.label(f, n) == "pick: switch"
+
+
+def test_unknown_targets_and_broken_conditions_are_located() -> None:
+    from tests.engine.states.kit import errors_of, flow_text
+    text = flow_text("main:\n  type: switch\n  cases:\n    - {when: 'a ==', goto: main}\n"
+                     "    - {when: 'true', goto: nowhere}\n  default: elsewhere\n")
+    assert errors_of(text) == [
+        "f.yaml:13:16: error: states.main.cases[0].when: expression syntax: unexpected 'end of template' in 'a =='",
+        "f.yaml:15:14: error: states.main.default: unknown state 'elsewhere'; states are: main",
+        "f.yaml:14:30: error: states.main.cases[1].goto: unknown state 'nowhere'; states are: main",
+    ]
