@@ -79,15 +79,15 @@ class Confirm(StateKind[ConfirmState]):
         s, cfg = turn.session, turn.flow.spec.confirm
         token = text.upper()
         if s.pending and turn.now > s.pending:
-            s.pending = 0.0
+            s.pending = 0.0  # pragma: no mutate (equivalent: None and 0.0 both mean none pending)
             turn.say_msg("expired")
             await self._cancel(turn, node)
         elif token in {t.upper() for t in cfg.yes}:
-            s.pending = 0.0
+            s.pending = 0.0  # pragma: no mutate (equivalent: None and 0.0 both mean none pending)
             turn.emit("confirmed")
             await turn.goto(node.spec.goto)
         elif token in {t.upper() for t in cfg.no}:
-            s.pending = 0.0
+            s.pending = 0.0  # pragma: no mutate (equivalent: None and 0.0 both mean none pending)
             turn.say_msg("cancelled")
             await self._cancel(turn, node)
         else:

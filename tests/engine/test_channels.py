@@ -168,11 +168,27 @@ def test_a_long_chinese_line_is_cut_into_full_pages() -> None:
     assert pages[2] == line[134:] + "\n" + BACK
 
 
+@pytest.mark.parametrize(("line", "piece"), [
+    ("€" * 200, "€" * 82),  # two septets each: 165 // 2 beside GSM-7 footers
+    ("中" * 200, "中" * 63),  # UCS2 text beside GSM-7 footers: the page is UCS2, 78 - 15 units
+    ("\uffff" * 200, "\uffff" * 63),  # the last BMP code point is one unit
+    (EMOJI * 100, EMOJI * 31),  # two units each
+    ("\U00010000" * 100, "\U00010000" * 31),
+])
+def test_a_long_line_is_cut_in_the_units_of_its_own_encoding(line: str, piece: str) -> None:
+    more, back = "98 More", "0 Back"
+    pages = paginate(line, more, back)
+    assert pages[0] == piece + "\n" + more
+    assert "".join(p.split("\n")[0] for p in pages) == line
+    assert all(units(p)[0] <= units(p)[1] for p in pages)
+
+
 def test_a_character_wider_than_the_page_still_moves_on() -> None:
     """A footer so long that no character fits beside it: each character gets its own page, none is lost."""
     more = "m" * 200
     pages = paginate("abc" * 70, more, "b")
     assert "".join(p.split("\n")[0] for p in pages) == "abc" * 70
+    assert all(p.split("\n")[0] for p in pages)  # no empty piece before the first character
 
 
 def test_first_page_gets_only_more_last_only_back() -> None:

@@ -35,6 +35,7 @@ def test_ivr_numbers_with_and_without_a_query() -> None:
     r = router()
     assert r.ivr_number("10086") == Route("a", None)
     assert r.ivr_number("10010?lang=en") == Route("b", None)
+    assert r.ivr_number("10010?a=1?b=2") == Route("b", None)
     assert r.ivr_number("95555") is None
 
 

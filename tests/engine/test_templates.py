@@ -62,6 +62,7 @@ def test_variables_read_by_templates_and_expressions() -> None:
     assert template_variables("plain") == set()
     assert template_variables("{{ a.b }} {% if c %}{{ d|yuan }}{% endif %}") == {"a", "c", "d"}
     assert template_variables("{% set x = 1 %}{{ x }}") == set()
+    assert template_variables("{% if c %}x{% endif %}") == {"c"}
     assert expr_variables("a and not b.c") == {"a", "b"}
     assert {"msisdn", "channel", "locale", "flow", "authenticated"} == BUILTINS
 

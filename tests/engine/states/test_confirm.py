@@ -164,6 +164,7 @@ async def test_after_an_expiry_or_a_no_the_next_prompt_opens_a_new_window() -> N
 
 
 async def test_a_flows_own_ivr_hint_may_name_the_minutes() -> None:
-    k = kit("messages: {confirm_hint_ivr: '{{ minutes }}分钟内按{{ yes }}确认，按{{ no }}取消'}\n",
-            states=CONFIRM.replace("  cancel: no_done\n", "  cancel: no_done\n  window: 150\n"))
-    assert (await k.phone("ivr").dial()).text == "确认订购？2分钟内按1确认，按2取消"
+    for window, minutes in ((60, 1), (120, 2), (150, 2)):
+        k = kit("messages: {confirm_hint_ivr: '{{ minutes }}分钟内按{{ yes }}确认，按{{ no }}取消'}\n",
+                states=CONFIRM.replace("  cancel: no_done\n", f"  cancel: no_done\n  window: {window}\n"))
+        assert (await k.phone("ivr").dial()).text == f"确认订购？{minutes}分钟内按1确认，按2取消"

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from engine.flow.graph import to_mermaid
 from engine.states import menu
 from engine.states.menu import render_menu, visible_options
+from engine.types import Wait
 from tests.engine.helpers import EN, ZH
 from tests.engine.states.kit import Kit, compile_states, errors_of, flow_text
 
@@ -402,3 +403,34 @@ def test_option_labels_are_checked_for_translations_where_written() -> None:
                        "    - {label: {zh: 甲}, goto: main}\n")
     assert [str(d) for d in lint_flow(f) if "translation" in d.message] == [
         "f.yaml:14:17: warning: states.main.options[0].label: missing translation: en"]
+
+
+async def test_a_logged_in_subscriber_can_choose_an_option_shown_only_to_them() -> None:
+    f = compile_states("entry_set:\n  type: set\n  vars: {authenticated: 'true'}\n  goto: main\n" + MENU,
+                       extra="agent: {target: q1}\n", entry="entry_set")
+    kit = Kit(f)
+    phone = kit.phone("ussd")
+    assert "3. 登录后" in (await phone.dial()).text
+    assert (await phone.send("3")).text == "再见"
+
+
+async def test_the_ivr_waits_for_as_many_digits_as_the_longest_key_on_its_channel() -> None:
+    kit = Kit(compile_states("main:\n  type: menu\n  text: 菜单\n  options:\n    - {label: 甲, goto: main}\n"
+                             "    - {key: '12', label: 乙, goto: main, channels: [ivr]}\n"
+                             "    - {key: '345', label: 丙, goto: main, channels: [sms]}\n"))
+    r = await kit.phone("ivr").dial()
+    assert r.wait is not None and r.wait.max_digits == 2
+    hidden = compile_states("main:\n  type: menu\n  text: 菜单\n"
+                            "  options: [{label: 甲, goto: main, channels: [sms]}]\n")
+    assert menu._menu_wait(hidden, hidden.nodes["main"], "ivr") == Wait("choice", max_digits=1)
+
+
+async def test_back_goes_to_the_menu_above_not_to_the_entry() -> None:
+    kit = Kit(compile_states("main:\n  type: menu\n  text: 主\n  options: [{label: 子, goto: sub}]\n"
+                             "sub:\n  type: menu\n  text: 子菜单\n  options: [{label: 问, goto: ask}]\n"
+                             "ask: {type: input, text: 请输入, var: v, goto: main}\n"))
+    phone = kit.phone("ussd")
+    await phone.dial()
+    await phone.send("1")
+    assert (await phone.send("1")).text == "请输入"
+    assert (await phone.send("0")).text == "子菜单\n1. 问"
