@@ -131,9 +131,12 @@ class Menu(StateKind[MenuState]):
     def graph_edges(self, flow: CompiledFlow, node: Node[MenuState]) -> list[tuple[str, str]]:
         out = []
         for opt in node.options:
-            label = opt.label.get("", flow.locale, flow.locale).source  # pragma: no mutate (equivalent)
+            # pragma: no mutate start (equivalent: "" is the any-channel key every lookup falls back to)
+            label = opt.label.get("", flow.locale, flow.locale).source
+            # pragma: no mutate end
             chans = f" ({','.join(sorted(opt.channels))})" if opt.channels else ""
             out.append((opt.goto, f"{opt.key} {label}{chans}"))
+        # the name only locates an edge's path, which a graph does not show
         return out + [(e.target, e.label) for e in self.edges(node.name, node.spec)  # pragma: no mutate (equivalent)
                       if e.label]
 
