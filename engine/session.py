@@ -111,13 +111,14 @@ class Session:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Session:
-        s = cls(d["k"], d["m"], cast(Channel, d["c"]), d["f"], int(d["v"]), d["s"], d["l"], float(d["t0"]))
+        s = cls(d["k"], d["m"], cast(Channel, d["c"]),  # pragma: no mutate (equivalent: cast is a no-op)
+                d["f"], int(d["v"]), d["s"], d["l"], float(d["t0"]))
         s.vars = dict(d.get("x") or {})
         s.stack = [(str(a), int(b), str(c)) for a, b, c in d.get("st") or []]
         s.counters = dict(d.get("n") or {})
         s.page = int(d.get("p", 0))
         s.pages = list(d.get("pg") or [])
-        s.pages_end = bool(d.get("pe", False))
+        s.pages_end = bool(d.get("pe", False))  # pragma: no mutate (equivalent: bool(None) is False)
         s.pending = float(d.get("pd", 0.0))
         s.updated = float(d.get("t1", s.created))
         s.rev = int(d.get("r", 0))

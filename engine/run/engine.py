@@ -259,7 +259,12 @@ class Engine:
         s, flow = turn.session, turn.flow
         nav = flow.nav[s.channel]
         if text in nav.main:
-            await turn.goto_root(self._root(s))
+            root = self._root(s)  # before goto_root clears the stack that names it
+            if root is None:  # a restart on flow files without the outermost flow: as a return to it does
+                turn.say_msg("busy")
+                turn.end()
+            else:
+                await turn.goto_root(root)
         elif text in nav.back:
             await turn.goto(flow.parent.get(s.state, flow.spec.entry))
         elif text in nav.repeat:
@@ -276,14 +281,13 @@ class Engine:
             self.emit(EngineEvent("end", s.key, s.channel, s.flow, s.version, s.state, {"reason": reason},
                                   s.msisdn, now, s.created))
 
-    def _root(self, session: Session) -> CompiledFlow:
+    def _root(self, session: Session) -> CompiledFlow | None:
+        """The outermost flow of the session: the first caller on the stack, else its own flow."""
         if session.stack:
             flow_id, version, _ = session.stack[0]
         else:
             flow_id, version = session.flow, session.version
-        root = self.registry.get(flow_id, version)
-        assert root is not None
-        return root
+        return self.registry.get(flow_id, version)
 
     # -- the reply ---------------------------------------------------------------
     async def _finish(self, inbound: Inbound, turn: Turn, paged: bool = False) -> list[Reply]:

@@ -31,8 +31,8 @@ def turn_page(flow: CompiledFlow, s: Session, text: str) -> bool:
 
 
 def drop(s: Session) -> None:
-    s.pages = []
-    s.pages_end = False
+    s.pages = []  # pragma: no mutate (equivalent: any empty value means no pages)
+    s.pages_end = False  # pragma: no mutate (equivalent: read only while pages are shown)
     s.page = 0
 
 

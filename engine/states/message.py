@@ -40,7 +40,7 @@ def sms_fit(flow: CompiledFlow, node: Node[Any]) -> Iterator[Diagnostic]:
         own = node.text is not None and (("sms", loc) in node.text.by_key or ("", loc) in node.text.by_key)
         if node.text is None or not own:
             continue
-        sms = node.text.get("sms", loc, flow.locale)
+        sms = node.text.get("sms", loc, flow.locale)  # pragma: no mutate (equivalent: `own` above means no fallback)
         if sms.static:
             enc, parts = sms_segments(sms.source)
             if parts > max_sms:

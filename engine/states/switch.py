@@ -48,7 +48,7 @@ class Switch(StateKind[SwitchState]):
             yield Edge(("states", name, "cases", i, "goto"), case.goto, case.when)
 
     def graph_edges(self, flow: CompiledFlow, node: Node[SwitchState]) -> list[tuple[str, str]]:
-        edges = super().graph_edges(flow, node)
+        edges = super().graph_edges(flow, node)  # pragma: no mutate (equivalent: the base ignores flow)
         return edges[1:] + edges[:1]
 
     def expressions(self, name: str, spec: SwitchState) -> Iterator[tuple[Path, str]]:

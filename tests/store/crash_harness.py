@@ -68,9 +68,12 @@ class Serve:
 
     async def start(self) -> Serve:
         env = dict(os.environ, PYTHONPATH=str(ROOT))
+        # Its own process group: teardown can end the workers too, even when the supervisor is gone.
+        # A worker left behind by a failed test would keep reading the shared inbox of the next one.
         self.proc = await asyncio.create_subprocess_exec(*self.argv, cwd=ROOT, env=env,
                                                          stdout=asyncio.subprocess.PIPE,
-                                                         stderr=asyncio.subprocess.STDOUT)
+                                                         stderr=asyncio.subprocess.STDOUT,
+                                                         start_new_session=True)
         self._reader = asyncio.create_task(self._read())
         await self.wait(lambda: self.serving >= self.workers, 30)
         return self
@@ -113,6 +116,9 @@ class Serve:
             except TimeoutError:
                 self.proc.kill()
                 await self.proc.wait()
+        if self.proc is not None:
+            with contextlib.suppress(ProcessLookupError):  # whatever of the group is still there
+                os.killpg(self.proc.pid, signal.SIGKILL)
         if self._reader is not None:
             with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                 await asyncio.wait_for(self._reader, 5)

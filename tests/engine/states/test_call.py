@@ -1,0 +1,162 @@
+"""``call``: parameters, results, every failure branch, idempotency keys, secrets, graph."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from engine.ports.events import MASK
+from engine.states import call
+from tests.engine.states.kit import Kit, compile_states
+
+CALL = """
+main:
+  type: call
+  op: bill
+  params: {month: "{{ m }}", fixed: 3}
+  result: b
+  goto: ok
+  errors: {NO_BILL: no_bill}
+  error: other
+  timeout: slow
+  unavailable: down
+ok:
+  type: end
+  text: "账单{{ b.total }}"
+no_bill: {type: end, text: "无账单{{ error_code }}"}
+other: {type: end, text: "其他{{ error_code }}"}
+slow: {type: end, text: "超时{{ error_code }}"}
+down: {type: end, text: "故障{{ error_code }}"}
+"""
+
+
+async def said(states: str, fixture: Any = None, op: str = "bill", extra: str = "") -> tuple[str, Kit]:
+    kit = Kit(compile_states(states, extra=extra), fixtures={op: fixture} if fixture is not None else None)
+    r = await kit.phone("sms").send("GO")
+    return r.text, kit
+
+
+async def test_success_stores_the_result_and_reports_the_call() -> None:
+    text, kit = await said(CALL, {"result": {"total": "88.00"}})
+    assert text == "账单88.00"
+    [ev] = kit.of("call")
+    assert ev.data["op"] == "bill" and ev.data["ok"] is True and isinstance(ev.data["ms"], float)
+    assert ev.data["params"] == {"month": "", "fixed": "3"} and ev.data["result"] == {"total": "88.00"}
+
+
+@pytest.mark.parametrize(("fixture", "text"), [
+    ({"fail": "business", "code": "NO_BILL"}, "无账单NO_BILL"),
+    ({"fail": "business", "code": "OTHER"}, "其他OTHER"),
+    ("timeout", "超时timeout"),
+    ("unavailable", "故障unavailable"),
+])
+async def test_each_failure_takes_its_branch(fixture: Any, text: str) -> None:
+    assert (await said(CALL, fixture))[0] == text
+
+
+async def test_a_timeout_without_its_branch_takes_unavailable() -> None:
+    states = CALL.replace("  timeout: slow\n", "")
+    assert (await said(states, "timeout"))[0] == "故障timeout"
+
+
+@pytest.mark.parametrize(("fixture", "text"), [
+    ("timeout", "系统繁忙，请稍后再试。"),
+    ("unavailable", "系统繁忙，请稍后再试。"),
+    ({"fail": "business", "code": "E42"}, "业务办理失败（E42）。"),
+])
+async def test_without_branches_the_subscriber_hears_busy_or_the_business_error(fixture: Any, text: str) -> None:
+    bare = "main:\n  type: call\n  op: bill\n  goto: ok\nok: {type: end, text: ok}\n"
+    got, kit = await said(bare, fixture)
+    assert got == text and not kit.of("failed")  # said by the state, not by the crash handler
+    [ev] = kit.of("call")
+    assert ev.data["ok"] is False and ev.data["op"] == "bill" and isinstance(ev.data["ms"], float)
+    assert (ev.data["failure"], ev.data["code"]) == (
+        (fixture, "") if isinstance(fixture, str) else ("business", fixture["code"]))
+
+
+async def test_without_result_the_data_is_merged_into_the_variables() -> None:
+    states = "main:\n  type: call\n  op: bill\n  goto: ok\nok: {type: end, text: '{{ total }}/{{ n }}'}\n"
+    assert (await said(states, {"result": {"total": "1.00", "n": 2}}))[0] == "1.00/2"
+
+
+async def test_a_transaction_gets_an_idempotency_key_per_attempt() -> None:
+    states = "main:\n  type: call\n  op: complaint\n  params: {category: x}\n  result: t\n  goto: ok\n" \
+             "ok: {type: end, text: ok}\n"
+    _, kit = await said(states, {"result": {}}, op="complaint")
+    [ev] = kit.of("call")
+    key = f"sms:8613800138000:{int(kit.clock.now() * 1000)}:0:main"  # session, its start, revision, state
+    assert ev.data["params"] == {"category": "x", "idempotency_key": key}
+
+
+async def test_an_idempotent_operation_or_an_explicit_key_gets_none_added() -> None:
+    states = "main:\n  type: call\n  op: complaint\n  params: {category: x, idempotency_key: mine}\n  goto: ok\n" \
+             "ok: {type: end, text: ok}\n"
+    _, kit = await said(states, {"result": {}}, op="complaint")
+    assert kit.of("call")[0].data["params"] == {"category": "x", "idempotency_key": "mine"}
+    _, kit = await said("main:\n  type: call\n  op: unknown_op\n  goto: ok\nok: {type: end, text: ok}\n")
+    assert kit.of("call")[0].data["params"] == {}
+    _, kit = await said(CALL, {"result": {"total": "1"}})
+    assert "idempotency_key" not in kit.of("call")[0].data["params"]
+
+
+async def test_secret_params_and_results_are_masked_and_not_kept() -> None:
+    states = """
+main:
+  type: input
+  text: 密码
+  var: pw
+  secret: true
+  goto: verify
+verify:
+  type: call
+  op: verify_password
+  params: {password: "{{ pw }}", note: "x{{ pw }}"}
+  goto: again
+again:
+  type: call
+  op: verify_password
+  params: {password: "654321"}
+  goto: code
+code:
+  type: call
+  op: request_reset_code
+  result: otp
+  goto: ok
+ok: {type: end, text: "ok"}
+"""
+    kit = Kit(compile_states(states), fixtures={"verify_password": {"result": {}},
+                                                "request_reset_code": {"result": {"code": "246810", "n": 1}}})
+    phone = kit.phone("sms")
+    await phone.send("GO")
+    await phone.send("123456")
+    verify, again, code = kit.of("call")
+    assert verify.data["params"] == {"password": MASK, "note": MASK}
+    assert again.data["params"] == {"password": MASK}  # declared secret by the operation, not by the flow
+    assert code.data["result"] == {"code": MASK, "n": 1}
+    assert all("246810" not in str(e.data) and "123456" not in str(e.data) for e in kit.events)
+
+
+async def test_a_secret_result_without_result_var_is_wiped_too() -> None:
+    states = "main:\n  type: call\n  op: request_reset_code\n  goto: ask\n" \
+             "ask: {type: input, text: '码', var: c, goto: ask}\n"
+    kit = Kit(compile_states(states), fixtures={"request_reset_code": {"result": {"code": "975310"}}})
+    await kit.phone("sms").send("GO")
+    session = await kit.engine.store.get("sms:8613800138000")
+    assert session is not None and "code" not in session.vars
+
+
+def test_declarations_and_graph() -> None:
+    f = compile_states(CALL)
+    n = f.nodes["main"]
+    k = call.KIND
+    assert not k.waiting and k.operation(n.spec) == "bill"
+    assert list(k.defines("main", n.spec)) == [(("states", "main", "result"), "b")]
+    assert list(k.templates("main", n.spec)) == [(("states", "main", "params", "month"), "{{ m }}")]
+    assert k.label(f, n) == "main: call bill"
+    assert k.graph_edges(f, n) == [("no_bill", "NO_BILL"), ("other", "error"), ("slow", "timeout"),
+                                   ("down", "unavailable"), ("ok", "ok")]
+    bare = compile_states("main:\n  type: call\n  op: bill\n  goto: ok\nok: {type: end, text: ok}\n")
+    assert list(k.defines("main", bare.nodes["main"].spec)) == []
+    assert k.graph_edges(bare, bare.nodes["main"]) == [("ok", "ok")]
+    assert k.shape == ("[[", "]]", "box3d")

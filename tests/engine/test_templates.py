@@ -1,0 +1,99 @@
+"""Templates and localized texts: constants stay constants, errors never reach a subscriber, lookups fall back."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.flow.spec import LocaleText, TextSpec
+from engine.flow.templates import (
+    BUILTINS,
+    LText,
+    TemplateError,
+    Tpl,
+    compile_expr,
+    compile_template,
+    compile_text,
+    expr_variables,
+    template_variables,
+    text_sources,
+)
+
+
+def test_text_without_markup_stays_a_constant() -> None:
+    for source in ("纯文字", "a { b } c", "100%"):
+        tpl = compile_template(source)
+        assert tpl.static and tpl.compiled is None and tpl.render({"x": 1}) == source
+    assert not compile_template("{{ x }}").static
+    assert not compile_template("{% if x %}y{% endif %}").static
+    assert compile_template("{% if x %}y{% endif %}").render({"x": True}) == "y"
+
+
+def test_rendering_and_the_yuan_filter() -> None:
+    assert compile_template("{{ a }}+{{ b }}").render({"a": 1, "b": "二"}) == "1+二"
+    assert compile_template("{{ v|yuan }}").render({"v": "12.5"}) == "12.50"
+    assert compile_template("{{ v|yuan }}").render({"v": 3}) == "3.00"
+    assert compile_template("{{ v|yuan }}").render({"v": "abc"}) == "abc"
+    assert compile_template("{{ v|yuan }}").render({"v": None}) == "None"
+    assert compile_template("{{ missing }}").render({}) == ""
+
+
+def test_a_failing_template_renders_empty_and_the_sandbox_holds() -> None:
+    assert compile_template("{{ 1 / 0 }}").render({}) == ""
+    assert compile_template("{{ ''.__class__.__mro__ }}").render({}) == ""
+
+
+def test_syntax_errors_are_template_errors_with_the_source() -> None:
+    with pytest.raises(TemplateError) as exc:
+        compile_template("{{ }}")
+    assert str(exc.value) == "template syntax: Expected an expression, got 'end of print statement' in '{{ }}'"
+    with pytest.raises(TemplateError, match=r"^expression syntax: .* in 'a =='$"):
+        compile_expr("a ==")
+
+
+def test_expressions_are_booleans_and_a_failure_is_false() -> None:
+    assert compile_expr("x > 1")({"x": 2}) is True
+    assert compile_expr("x > 1")({"x": 1}) is False
+    assert compile_expr("x > 1")({}) is False  # undefined compares as None: a TypeError, so false
+    assert compile_expr("x")({"x": "text"}) is True
+    assert compile_expr("1 / 0")({}) is False
+
+
+def test_variables_read_by_templates_and_expressions() -> None:
+    assert template_variables("plain") == set()
+    assert template_variables("{{ a.b }} {% if c %}{{ d|yuan }}{% endif %}") == {"a", "c", "d"}
+    assert template_variables("{% set x = 1 %}{{ x }}") == set()
+    assert template_variables("{% if c %}x{% endif %}") == {"c"}
+    assert expr_variables("a and not b.c") == {"a", "b"}
+    assert {"msisdn", "channel", "locale", "flow", "authenticated", "auth_level"} == BUILTINS
+
+
+def test_text_sources_from_strings_locales_and_channel_overrides() -> None:
+    assert text_sources("hi") == {("", ""): "hi"}
+    spec = TextSpec(zh="中", en="en", sms="短信", ussd=LocaleText(zh="U中"), ivr=LocaleText(en="ivr-en"))
+    assert text_sources(spec) == {("", "zh"): "中", ("", "en"): "en", ("sms", ""): "短信", ("ussd", "zh"): "U中",
+                                  ("ivr", "en"): "ivr-en"}
+
+
+def test_compile_text_expands_and_locale_specific_entries_win() -> None:
+    lt = compile_text(TextSpec(zh="中", en="en", sms="短信", ussd=LocaleText(zh="U中")), ["zh", "en"])
+    keys = {k: t.source for k, t in lt.by_key.items()}
+    assert keys == {("", "zh"): "中", ("", "en"): "en", ("sms", "zh"): "短信", ("sms", "en"): "短信",
+                    ("ussd", "zh"): "U中"}
+    assert lt.audio is None
+    assert compile_text(TextSpec(zh="a", audio="rec"), ["zh"]).audio == "rec"
+    both = compile_text(TextSpec(sms=LocaleText(zh="z")), ["zh", "en"])
+    assert set(both.by_key) == {("sms", "zh")}
+    assert compile_text("x", ["zh", "en"]).by_key.keys() == {("", "zh"), ("", "en")}
+
+
+def test_ltext_falls_back_channel_then_locale_then_default_then_anything() -> None:
+    t = LText({("sms", "en"): Tpl("sms-en"), ("", "en"): Tpl("en"), ("ivr", "zh"): Tpl("ivr-zh"),
+               ("", "zh"): Tpl("zh")})
+    assert t.get("sms", "en", "zh").source == "sms-en"
+    assert t.get("ussd", "en", "zh").source == "en"
+    assert t.get("ivr", "fr", "zh").source == "ivr-zh"
+    assert t.get("ussd", "fr", "zh").source == "zh"
+    only = LText({("ivr", "en"): Tpl("only")})
+    assert only.get("sms", "zh", "zh").source == "only"
+    assert LText({}).get("sms", "zh", "zh").source == ""
+    assert t.render("sms", "en", "zh", {}) == "sms-en"
