@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from engine.states import subflow
+from tests.engine.helpers import EN
 from tests.engine.states.kit import Kit, compile_states, errors_of, flow_text
 
 CALLER = """
@@ -37,6 +38,17 @@ async def test_the_subflow_runs_and_returns_to_the_callers_goto() -> None:
     assert r.text == "验证成功\n验证后yes" and r.end
     states = [(e.flow, e.state) for e in kit.of("state")]
     assert states == [("k", "main"), ("k", "check"), ("auth", "main"), ("auth", "done"), ("k", "after")]
+
+
+async def test_a_subflow_that_is_not_loaded_says_busy_and_ends() -> None:
+    kit = Kit(compile_states(CALLER))  # 'auth' was never loaded (or a reload removed it)
+    phone = kit.phone("ussd")
+    await phone.dial()
+    r = await phone.send("1")
+    assert r.text == "系统繁忙，请稍后再试。" and r.end
+    en = kit.phone("ussd", msisdn=EN, call="en")
+    await en.dial()
+    assert (await en.send("1")).text == "The system is busy, please try again later."
 
 
 async def test_a_return_without_text_says_nothing() -> None:
