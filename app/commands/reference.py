@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from app.commands.common import write_generated
 from engine.flow.reference import replace_reference
 from engine.states import LANGUAGE
 
@@ -23,11 +24,5 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"{args.readme}: {exc}")
         return 1
-    if args.check:
-        if text != current:
-            print(f"{args.readme}: the state-kind reference is out of date; run `menuflow reference`")
-            return 1
-        return 0
-    with open(args.readme, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    return 0
+    return write_generated(args.readme, text, current, check=args.check,
+                           stale=f"{args.readme}: the state-kind reference is out of date; run `menuflow reference`")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from app.commands.common import write_generated
 from engine.states import LANGUAGE
 
 
@@ -27,16 +28,10 @@ def run(args: argparse.Namespace) -> int:
     if args.output == "-":
         print(text, end="")
         return 0
-    if args.check:
-        try:
-            with open(args.output, encoding="utf-8") as fh:
-                current = fh.read()
-        except OSError:
-            current = ""
-        if current != text:
-            print(f"{args.output} is out of date; run `menuflow schema`")
-            return 1
-        return 0
-    with open(args.output, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    return 0
+    try:
+        with open(args.output, encoding="utf-8") as fh:
+            current = fh.read()
+    except OSError:
+        current = ""
+    return write_generated(args.output, text, current, check=args.check,
+                           stale=f"{args.output} is out of date; run `menuflow schema`")

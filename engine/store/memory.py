@@ -8,12 +8,12 @@ revision check as Redis (see ``StaleSession``).
 
 from __future__ import annotations
 
-import asyncio
-from collections import deque
+from contextlib import AbstractAsyncContextManager
 
 from engine.clock import Clock, SystemClock
 from engine.ports.sessions import StaleSession
 from engine.session import Session
+from engine.store.keyed_locks import KeyedLocks
 
 
 class MemoryStore:
@@ -21,8 +21,8 @@ class MemoryStore:
         self._clock = clock or SystemClock()
         #: key -> (expires at, revision, packed session)
         self._data: dict[str, tuple[float, int, bytes]] = {}
-        #: key -> waiters queued behind the current holder (present = held)
-        self._held: dict[str, deque[asyncio.Future[None]]] = {}
+        #: One lock per session key, handed over in arrival order.
+        self._locks = KeyedLocks()
 
     async def get(self, key: str) -> Session | None:
         item = self._data.get(key)
@@ -46,8 +46,8 @@ class MemoryStore:
     async def delete(self, key: str) -> None:
         self._data.pop(key, None)
 
-    def lock(self, key: str) -> _KeyLock:
-        return _KeyLock(self, key)
+    def lock(self, key: str) -> AbstractAsyncContextManager[None]:
+        return self._locks.hold(key)
 
     def purge(self) -> int:
         """Drop expired sessions; the server calls it periodically."""
@@ -62,47 +62,3 @@ class MemoryStore:
 
     async def close(self) -> None:
         self._data.clear()
-
-
-class _KeyLock:
-    """A per-key mutex that costs a dict lookup when nobody else holds the key.
-
-    Waiters queue in arrival order; the holder hands the key to the next
-    waiter on release, so inputs of one session run one after the other.
-    """
-
-    __slots__ = ("_key", "_store")
-
-    def __init__(self, store: MemoryStore, key: str) -> None:
-        self._store = store
-        self._key = key
-
-    async def __aenter__(self) -> None:
-        held = self._store._held
-        waiters = held.get(self._key)
-        if waiters is None:
-            held[self._key] = deque()
-            return
-        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        waiters.append(fut)
-        try:
-            await fut
-        except asyncio.CancelledError:
-            if fut.done() and not fut.cancelled():
-                self._release()  # the key was handed to us as we were cancelled: pass it on
-            else:
-                waiters.remove(fut)
-            raise
-
-    async def __aexit__(self, *exc: object) -> None:
-        self._release()
-
-    def _release(self) -> None:
-        held = self._store._held
-        waiters = held[self._key]
-        while waiters:
-            fut = waiters.popleft()
-            if not fut.done():
-                fut.set_result(None)
-                return
-        del held[self._key]

@@ -14,12 +14,12 @@ from aiohttp import web
 from aiohttp.typedefs import Handler as WebHandler
 
 from engine.clock import Clock, SystemClock
+from engine.store.keyed_locks import KeyedLocks
 from engine.types import Event, Handler, Inbound, PushSink
 from gateways.http_app import metrics_registry
 from gateways.ussd.cumulative import fingerprint, newest_input
 from gateways.ussd.deadline import DeadlineRunner
 from gateways.ussd.dialects import RequestError, UssdAnswer, UssdDialect, UssdRequest, get_dialect
-from gateways.ussd.keyed_locks import KeyedLocks
 from gateways.ussd.metrics import DialectCounters, UssdMetrics
 from gateways.ussd.options import UssdOptions
 from gateways.ussd.progress import ProgressStore, SessionProgress

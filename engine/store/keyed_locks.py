@@ -1,4 +1,7 @@
-"""Serialising the webhook calls of one USSD session inside one process."""
+"""Per-key locks inside one process: the memory store's session locks and the USSD gateway's.
+
+Both serialise the inputs of one session; one implementation serves both.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +12,10 @@ from collections import deque
 class KeyedLocks:
     """One lock per session key that costs a dict insert and delete when nobody else holds it.
 
-    A retry that arrives while the original is still being answered waits
-    here (in arrival order), then finds the cached answer instead of feeding
-    the input twice. No ``asyncio.Lock`` and no generator-based context
+    Waiters queue in arrival order and the holder hands the key to the next
+    on release: a USSD retry that arrives while the original is still being
+    answered waits, then finds the cached answer instead of feeding the input
+    twice; two inputs of one session run one after the other. No ``asyncio.Lock`` and no generator-based context
     manager: under load those were ~1.3 % of a USSD request's profile for a
     lock that is almost never contended.
     """
