@@ -25,7 +25,7 @@ import asyncio
 import functools
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import urlsplit
 
 import redis.asyncio as aioredis
 from redis.asyncio.cluster import ClusterNode, RedisCluster
@@ -33,9 +33,9 @@ from redis.exceptions import AskError, ClusterDownError, MovedError, TryAgainErr
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from engine.store.redis_pipe import AutoPipeline
+from engine.store.redis_url import credentials_and_timeouts, node_addresses
 
 CLUSTER = "redis+cluster://"
-_TIMEOUTS = ("socket_timeout", "socket_connect_timeout")
 #: Sends of one command before its error is the caller's (each after re-reading the slot map).
 ATTEMPTS = 4
 _REROUTE = (MovedError, AskError, TryAgainError, ClusterDownError, RedisConnectionError)
@@ -44,26 +44,11 @@ _REROUTE = (MovedError, AskError, TryAgainError, ClusterDownError, RedisConnecti
 def parse_cluster_url(url: str) -> tuple[list[tuple[str, int]], dict[str, Any]]:
     """(node addresses, connection settings); ``ValueError`` names what is wrong."""
     parts = urlsplit(url)
-    userinfo, _, hosts = parts.netloc.rpartition("@")
     usage = f"{CLUSTER}HOST[:PORT][,HOST[:PORT]...]"
-    addresses: list[tuple[str, int]] = []
-    for item in hosts.split(","):
-        host, _, port = item.strip().partition(":")
-        if not host or (port and not port.isdigit()):
-            raise ValueError(f"--store: bad cluster node address {item!r} in {url!r} (use {usage})")
-        addresses.append((host, int(port or 6379)))
+    addresses = node_addresses(parts, url, what="cluster node address", default_port=6379, usage=usage)
     if parts.path.strip("/") not in ("", "0"):
         raise ValueError(f"--store: {url!r}: Redis Cluster has only database 0 (use {usage})")
-    settings: dict[str, Any] = {}
-    if userinfo:
-        user, _, password = userinfo.partition(":")
-        settings["username"] = unquote(user) or None
-        settings["password"] = unquote(password) or None
-    for name, values in parse_qs(parts.query).items():
-        if name not in _TIMEOUTS:
-            raise ValueError(f"--store: unknown option {name!r} in {url!r} (known: {', '.join(_TIMEOUTS)})")
-        settings[name] = float(values[-1])
-    return addresses, settings
+    return addresses, credentials_and_timeouts(parts, url)
 
 
 def cluster_client(url: str, *, max_connections: int) -> RedisCluster:

@@ -17,13 +17,14 @@ connections alike.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 import redis.asyncio as aioredis
 from redis.asyncio.sentinel import Sentinel
 
+from engine.store.redis_url import TIMEOUTS, credentials_and_timeouts, node_addresses
+
 SENTINEL = "redis+sentinel://"
-_TIMEOUTS = ("socket_timeout", "socket_connect_timeout")
 
 
 class SentinelRedis(aioredis.Redis):
@@ -41,32 +42,19 @@ class SentinelRedis(aioredis.Redis):
 def parse_sentinel_url(url: str) -> tuple[list[tuple[str, int]], str, dict[str, Any]]:
     """(sentinel addresses, service name, connection settings); ``ValueError`` names what is wrong."""
     parts = urlsplit(url)
-    userinfo, _, hosts = parts.netloc.rpartition("@")
     usage = f"{SENTINEL}HOST[:PORT][,HOST[:PORT]...]/SERVICE[/DB]"
-    addresses: list[tuple[str, int]] = []
-    for item in hosts.split(","):
-        host, _, port = item.strip().partition(":")
-        if not host or (port and not port.isdigit()):
-            raise ValueError(f"--store: bad sentinel address {item!r} in {url!r} (use {usage})")
-        addresses.append((host, int(port or 26379)))
+    addresses = node_addresses(parts, url, what="sentinel address", default_port=26379, usage=usage)
     path = [p for p in parts.path.split("/") if p]
     if not path or len(path) > 2 or (len(path) == 2 and not path[1].isdigit()):
         raise ValueError(f"--store: {url!r} needs a service name and optionally a db number (use {usage})")
     settings: dict[str, Any] = {"db": int(path[1]) if len(path) == 2 else 0}
-    if userinfo:
-        user, _, password = userinfo.partition(":")
-        settings["username"] = unquote(user) or None
-        settings["password"] = unquote(password) or None
-    for name, values in parse_qs(parts.query).items():
-        if name not in _TIMEOUTS:
-            raise ValueError(f"--store: unknown option {name!r} in {url!r} (known: {', '.join(_TIMEOUTS)})")
-        settings[name] = float(values[-1])
+    settings |= credentials_and_timeouts(parts, url)
     return addresses, unquote(path[0]), settings
 
 
 def sentinel_client(url: str, *, max_connections: int) -> aioredis.Redis:
     addresses, service, settings = parse_sentinel_url(url)
-    timeouts = {k: v for k, v in settings.items() if k in _TIMEOUTS}
+    timeouts = {k: v for k, v in settings.items() if k in TIMEOUTS}
     sentinel = Sentinel(addresses, sentinel_kwargs=timeouts, **settings)  # type: ignore[no-untyped-call]
     client: SentinelRedis = sentinel.master_for(service, redis_class=SentinelRedis, max_connections=max_connections)
     client.sentinel_manager = sentinel
