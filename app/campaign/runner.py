@@ -13,12 +13,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-import unicodedata
 from collections import Counter
 from collections.abc import Awaitable, Callable
 
 from app.campaign.spec import Campaign
 from app.campaign.store import CampaignStore
+from engine.flow.spec import normalize_command
 from engine.types import Handler, Inbound, Reply
 from gateways.sms.options import SmppOptions
 from gateways.sms.service import SmsService
@@ -31,11 +31,6 @@ POLL = 0.02
 FINAL = {"accepted": "sent", "failed": "failed", "delivered": "delivered", "undelivered": "undelivered"}
 
 Progress = Callable[[int, int, Counter[str]], None]
-
-
-def keyword(text: str) -> str:
-    """Full-width to half-width, case folded, spaces dropped: how an SMS keyword is compared."""
-    return "".join(unicodedata.normalize("NFKC", text).split()).upper()
 
 
 def quiet_for(campaign: Campaign, now: float) -> float:
@@ -62,8 +57,8 @@ class CampaignRunner:
         self._on_progress = on_progress
         #: The engine, for a campaign that starts a flow (``start``): it writes the message and takes replies.
         self._flow = flow
-        self._opt_out = {keyword(k) for k in campaign.spec.opt_out}
-        self._convert = {keyword(k) for k in campaign.spec.convert}
+        self._opt_out = {normalize_command(k) for k in campaign.spec.opt_out}
+        self._convert = {normalize_command(k) for k in campaign.spec.convert}
         #: Our message id → (MSISDN, state last written) for messages whose fate is still open.
         self._open: dict[str, tuple[str, str]] = {}
         self.uncertain = 0
@@ -155,7 +150,7 @@ class CampaignRunner:
 
     async def _on_reply(self, inbound: Inbound) -> list[Reply]:
         """A reply to the campaign: opt-out (remembered for every campaign), conversion, or just a reply."""
-        word, msisdn = keyword(inbound.text), inbound.msisdn
+        word, msisdn = normalize_command(inbound.text), inbound.msisdn
         if word in self._opt_out:
             self.store.opt_out(msisdn, word, self._now())
             self.store.reply(msisdn, converted=False)
