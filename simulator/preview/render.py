@@ -64,7 +64,7 @@ def said(engine: Engine, flow: CompiledFlow, node: Node[Any], channel: str, loca
     turn = Turn(engine.world, session, flow, session.created)
     if node.waiting:
         node.kind.prompt(turn, node)
-    elif node.text is not None and (channel, locale) in node.text.by_key:
+    elif node.text is not None:  # a message, end, return, send or transfer says (or sends) its own text
         turn.say_node(node)
     sep = "\n" if channel != "ivr" else "" if locale == "zh" else " "
     return sep.join(turn.out)

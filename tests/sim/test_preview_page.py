@@ -78,6 +78,9 @@ def test_states_side_by_side_per_channel(browser: Any, served: tuple[str, Path])
     ivr = card.find_element("css selector", ".channel.ivr")
     assert "更多选项请按9" in ivr.text and "4 option(s)" in ivr.text
     assert "flowchart TD" in browser.find_element("id", "graph").text
+    # a message says its own text on every channel, filled with the subscriber's balance
+    shown = _until(browser, '.state[data-state="show_balance"] .channel.sms', "50.00元")
+    assert "1 segment(s)" in shown.text
     png = browser.get_screenshot_as_png()  # structure of the screenshot, not its pixels: a PNG of the window
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and int.from_bytes(png[16:20], "big") == 1280
 
