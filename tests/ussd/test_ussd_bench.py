@@ -48,4 +48,13 @@ def test_bench_measures_serve_processes_against_bare_aiohttp(wrk: None) -> None:
     # the event log's cost: the bench flow's serve with its default SQLite log against --events off
     low, high = figures["event_log_cost_spread"]
     assert low <= figures["event_log_cost"] <= high < 1
+    assert isinstance(figures["event_log_us_per_request"], float)
+    # the floors: bare CPU per request against the real engine's CPU per turn on each walk
+    bare = figures["bare_us_per_request"]
+    assert bare == pytest.approx(1e6 * figures["ussd_http_bare_server_cores"] / figures["ussd_http_bare_req_per_s"],
+                                 rel=0.01)
+    for key in ("", "_10086"):
+        turn = figures[f"engine{key}_us_per_turn"]
+        assert turn > 0 and figures[f"ussd_http{key}_floor_ratio"] == pytest.approx(bare / (bare + turn), abs=0.001)
+    assert figures["engine_10086_us_per_turn"] > figures["engine_us_per_turn"]  # balance + offer: backend calls
 
