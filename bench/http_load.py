@@ -114,13 +114,15 @@ async def measure(targets: list[Target], seconds: float) -> None:
     """A warm-up run each, then ``ROUNDS`` alternating rounds; fills each target's loads and cores."""
     window = max(1.0, round(seconds / ROUNDS))
     tag = uuid.uuid4().hex[:6]
-    for t in targets:
-        await asyncio.to_thread(run_wrk, t.url, t.steps, 1.0, CONNECTIONS, f"{tag}warm")
+    for k, t in enumerate(targets):
+        await asyncio.to_thread(run_wrk, t.url, t.steps, 1.0, CONNECTIONS, f"{tag}t{k}warm")
     for r in range(ROUNDS):
-        for t in targets:
+        for k, t in enumerate(targets):
             pid = t.pid if t.pid is not None else os.getpid()
             cpu0, wall0 = process_cpu(pid), time.perf_counter()
-            load = await asyncio.to_thread(run_wrk, t.url, t.steps, window, CONNECTIONS, f"{tag}r{r}")
+            # session ids of their own per target: on --store redis:// every serve process shares one Redis,
+            # and a walk replayed under another process's ids found its sessions and records there
+            load = await asyncio.to_thread(run_wrk, t.url, t.steps, window, CONNECTIONS, f"{tag}t{k}r{r}")
             t.cores.append((process_cpu(pid) - cpu0) / (time.perf_counter() - wall0))
             t.loads.append(load)
             if load.errors:
