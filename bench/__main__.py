@@ -116,6 +116,7 @@ SUMMARY = (
     ("ussd_http_redis_10086_p99_ms", "ussd_redis", "ussd_http_10086_p99_ms"),
     ("ivr_twiml_ratio", "ivr", "ivr_twiml_ratio"),
     ("ivr_twiml_req_per_s", "ivr", "ivr_twiml_req_per_s"),
+    ("ivr_twiml_floor_ratio", "ivr", "ivr_twiml_floor_ratio"),
     ("sms_ratio", "sms", "sms_ratio"),
     ("sms_roundtrips_per_s", "sms", "sms_roundtrips_per_s"),
     ("sms_raw_submit_per_s", "sms", "sms_raw_submit_per_s"),

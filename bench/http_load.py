@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import resource
 import signal
 import socket
 import statistics
@@ -25,6 +26,9 @@ from pathlib import Path
 
 from bench.common import Figures, log
 from bench.wrk import Load, Step, load_average, process_cpu, run_wrk
+from engine.run.build import build_engine
+from engine.store.loader import open_store
+from engine.types import Inbound
 
 ROOT = Path(__file__).resolve().parent.parent
 CONNECTIONS = 32
@@ -165,3 +169,44 @@ def compare(target: Target, bare: Target, key: str, saturated: bool) -> Figures:
     if not saturated:
         figures[f"{key}_ratio_unverified"] = round(median, 3)
     return figures
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+async def engine_us_per_turn(flows: str, channel: str, code: str, inputs: list[str], store: str,
+                             walks: int = 60) -> float:
+    """CPU µs of one engine turn on a walk (``inputs[0]`` dials), 32 walkers at once as wrk's connections
+    (the store batches concurrent commands), with the demo backend: the floor's other half."""
+    engine = build_engine(str(ROOT / flows), "demo", store=open_store(None if store == "memory" else store))
+    tag = f"{time.time():.0f}"
+
+    async def walker(w: int, n: int) -> None:
+        for i in range(n):
+            sid = f"floor{tag}-{w}-{i}"
+            for k, text in enumerate(inputs):
+                await engine.handle(Inbound(channel=channel, msisdn="8613800138000", text=text,
+                                            event="begin" if k == 0 else "input", session_key=sid,
+                                            service_code=code, received_at=time.time()))
+
+    try:
+        await asyncio.gather(*(walker(w, 5) for w in range(32)))  # warm-up
+        before = _cpu()
+        await asyncio.gather(*(walker(100 + w, walks) for w in range(32)))
+        return 1e6 * (_cpu() - before) / (32 * walks * len(inputs))
+    finally:
+        await engine.store.close()
+        await engine.backend.close()
+
+
+def bare_us_per_request(figures: Figures, prefix: str) -> float | None:
+    """The bare process's CPU per request in its best round (from ``ceiling``'s figures)."""
+    rate, cores = figures.get(f"{prefix}_bare_req_per_s"), figures.get(f"{prefix}_bare_server_cores")
+    return 1e6 * cores / rate if rate and cores else None
+
+
+def floor_ratio(bare: float, turn: float) -> float:
+    """The ratio serve would reach if everything it adds beyond the bare handler and the engine were free."""
+    return round(bare / (bare + turn), 3)

@@ -17,7 +17,9 @@ again (1), goodbye (2) — five engine steps.
   process (10086 flows, demo backend) under wrk, 32 connections each walking
   calls (answer, 1, 1, 1, 2), against the bare aiohttp process answering a
   fixed TwiML document (``ivr_twiml_ratio``, target >= 0.4; see
-  ``bench/http_load.py`` for the saturation check).
+  ``bench/http_load.py`` for the saturation check), with its floor
+  (``ivr_twiml_floor_ratio``: bare CPU per request against the engine's CPU
+  per turn on the same calls, as in ``bench.ussd``).
 """
 
 from __future__ import annotations
@@ -29,7 +31,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench.common import Figures, log, run_async
-from bench.http_load import Target, bare_process, ceiling, compare, free_port, measure, serve_process
+from bench.http_load import (
+    Target,
+    bare_process,
+    bare_us_per_request,
+    ceiling,
+    compare,
+    engine_us_per_turn,
+    floor_ratio,
+    free_port,
+    measure,
+    serve_process,
+)
 from bench.wrk import Step, wrk_path
 from engine.types import Handler, Inbound, Reply, Wait
 from gateways.ivr.fastagi import start_agi
@@ -102,7 +115,13 @@ def twiml(seconds: float) -> Figures:
         served = Target("serve-twiml", f"http://127.0.0.1:{serve_port}", twiml_walk(), serve_p.pid)
         run_async(measure([bare, served], seconds))
     saturated, figures = ceiling(bare, "ivr_twiml")
-    return figures | compare(served, bare, "ivr_twiml", saturated)
+    figures |= compare(served, bare, "ivr_twiml", saturated)
+    bare_us = bare_us_per_request(figures, "ivr_twiml")
+    if bare_us is not None:  # the floor: see bench.ussd
+        turn = run_async(engine_us_per_turn("flows", "ivr", "10086", ["", *INPUTS], "memory"))[0]
+        figures |= {"ivr_twiml_bare_us_per_request": round(bare_us, 1), "ivr_engine_us_per_turn": round(turn, 1),
+                    "ivr_twiml_floor_ratio": floor_ratio(bare_us, turn)}
+    return figures
 
 
 async def _measure(seconds: float, handler: Handler) -> Figures:

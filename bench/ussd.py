@@ -34,15 +34,12 @@ rounds, with their spread. ``--store redis://…`` runs all of it on Redis
 from __future__ import annotations
 
 import argparse
-import asyncio
 import gc
 import json
 import os
-import resource
 import statistics
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from urllib.parse import quote
 
@@ -51,8 +48,11 @@ from bench.http_load import (
     ROOT,
     Target,
     bare_process,
+    bare_us_per_request,
     ceiling,
     compare,
+    engine_us_per_turn,
+    floor_ratio,
     free_port,
     measure,
     serve_process,
@@ -61,7 +61,7 @@ from bench.wrk import Step, wrk_path
 from engine.run.build import build_engine
 from engine.store.loader import open_store
 from engine.store.redis import RedisStore
-from engine.types import Handler, Inbound, Reply
+from engine.types import Handler, Reply
 from gateways.http_app import create_http_app, start_http
 from gateways.ussd import UssdOptions, add_ussd_routes
 from gateways.ussd.progress_redis import RedisProgressStore
@@ -143,48 +143,17 @@ async def _measure(seconds: float, store: str, factory: HandlerFactory | None) -
     return figures
 
 
-def _cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-async def engine_us_per_turn(flows: str, code: str, texts: tuple[str, ...], store: str, walks: int = 60) -> float:
-    """CPU µs of one engine turn on this walk, 32 walkers at once as wrk's connections (the store batches
-    concurrent commands); the cumulative texts are fed as the gateway feeds them (newest input only)."""
-    sessions = open_store(None) if store == "memory" else RedisStore(store, prefix="mfbench:floor:")
-    engine = build_engine(str(ROOT / flows), "demo", store=sessions)
-    inputs = [text.rpartition("*")[2] for text in texts]
-    tag = f"{time.time():.0f}"
-
-    async def walker(w: int, n: int) -> None:
-        for i in range(n):
-            sid = f"floor{tag}-{w}-{i}"
-            for k, text in enumerate(inputs):
-                await engine.handle(Inbound(channel="ussd", msisdn="8613800138000", text=text,
-                                            event="begin" if k == 0 else "input", session_key=sid,
-                                            service_code=code, received_at=time.time()))
-
-    try:
-        await asyncio.gather(*(walker(w, 5) for w in range(32)))  # warm-up
-        before = _cpu()
-        await asyncio.gather(*(walker(100 + w, walks) for w in range(32)))
-        return 1e6 * (_cpu() - before) / (32 * walks * len(inputs))
-    finally:
-        await engine.store.close()
-        await engine.backend.close()
-
-
 async def floors(store: str, figures: Figures) -> Figures:
     """The floor ratios of both walks (see the module's docstring)."""
-    rate, cores = figures["ussd_http_bare_req_per_s"], figures["ussd_http_bare_server_cores"]
-    if not rate:
+    bare = bare_us_per_request(figures, "ussd_http")
+    if bare is None:
         return {}
-    bare = 1e6 * cores / rate
     out: Figures = {"bare_us_per_request": round(bare, 1)}
     for key, (flows, code, texts) in (("", BENCH_FLOW), ("_10086", FLOW_10086)):
-        turn = await engine_us_per_turn(flows, code, texts, store)
+        inputs = [text.rpartition("*")[2] for text in texts]  # the gateway feeds the newest input only
+        turn = await engine_us_per_turn(flows, "ussd", code, inputs, store)
         out[f"engine{key}_us_per_turn"] = round(turn, 1)
-        out[f"ussd_http{key}_floor_ratio"] = round(bare / (bare + turn), 3)
+        out[f"ussd_http{key}_floor_ratio"] = floor_ratio(bare, turn)
     return out
 
 

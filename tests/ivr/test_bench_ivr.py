@@ -25,3 +25,7 @@ def test_twiml_bench_walks_calls_through_a_serve_process() -> None:
     assert figures["ivr_twiml_req_per_s"] > 0 and figures["ivr_twiml_bare_req_per_s"] > 0
     assert figures["ivr_twiml_errors"] == 0  # every answer a TwiML document, calls walked in order
     assert figures["ivr_twiml_ratio"] is not None or "did not saturate" in figures["ivr_twiml_ceiling_note"]
+    # the floor: the bare process's CPU per request against the engine's CPU per turn on the same calls
+    bare, turn = figures["ivr_twiml_bare_us_per_request"], figures["ivr_engine_us_per_turn"]
+    assert bare > 0 and turn > 0
+    assert figures["ivr_twiml_floor_ratio"] == pytest.approx(bare / (bare + turn), abs=0.001)
