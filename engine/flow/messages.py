@@ -66,7 +66,7 @@ BUILTIN: dict[str, dict[str, str]] = {
               "CD (menu) to 10086, or dial *100#.",
     },
     "agent_wait_sms": {
-        "zh": "【10086】抱歉，人工坐席繁忙{% if minutes %}，您已等待{{ minutes }}分钟{% endif %}。您可随时自助办理："
+        "zh": "【10086】抱歉，坐席繁忙{% if minutes %}，您已等待{{ minutes }}分钟{% endif %}。您可随时自助办理："
               "发送YE查话费、CXLL查流量、CD看菜单到10086，或拨打*100#。",
         "en": "[10086] Sorry, our agents were busy{% if minutes %} ({{ minutes }} min wait){% endif %}. Self-service "
               "any time: text YE (balance), CXLL (data) or CD (menu) to 10086, or dial *100#.",

@@ -99,7 +99,7 @@ async def test_ivr_caller_no_agent_took_gets_the_busy_sms_through_the_bind(
                              'STREAM FILE "10086/msg/agent_busy" ""', "HANGUP"]
     [mt] = await smsc.wait_messages(1)
     assert mt.destination == "8613800138000" and mt.source == "10086"
-    assert mt.text.startswith("【10086】抱歉，人工坐席繁忙。您可随时自助办理")
+    assert mt.text.startswith("【10086】抱歉，坐席繁忙。您可随时自助办理")
     async with aiohttp.ClientSession() as http, http.get(f"{_url(run, 'ussd')}/metrics") as resp:
         body = await resp.text()
     assert 'menuflow_agent_unavailable_total{reason="no_agents"} 1.0' in body

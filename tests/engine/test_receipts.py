@@ -8,8 +8,10 @@ from pathlib import Path
 from engine.backend.catalogue import OPERATIONS
 from engine.backend.demo import DemoBackend
 from engine.clock import ManualClock
+from engine.flow.channels import sms_segments
 from engine.flow.templates import compile_template
 from engine.ports.backend import CallContext
+from engine.run.build import load_registry
 from engine.run.engine import REPORT_GRACE
 from engine.types import Reply, Transfer
 from tests.engine.helpers import EN, ZH, Phone, engine_for, write_flow
@@ -144,7 +146,7 @@ async def test_busy_sms_when_no_agent_answers_within_the_wait(tmp_path: Path) ->
     assert reply.text == "坐席繁忙，已短信告知您自助办理方式，再见。" and reply.end and reply.transfer is None
     assert reply.audio == ("hot/msg/agent_busy",)
     assert [(p.channel, p.msisdn, p.push) for p in phone.pushes] == [("sms", ZH, True)]
-    assert phone.pushes[0].text == ("【10086】抱歉，人工坐席繁忙，您已等待2分钟。您可随时自助办理：发送YE查话费、"
+    assert phone.pushes[0].text == ("【10086】抱歉，坐席繁忙，您已等待2分钟。您可随时自助办理：发送YE查话费、"
                                     "CXLL查流量、CD看菜单到10086，或拨打*100#。")
     unreached = [e for e in events if e.kind == "agent_unavailable"]
     assert [e.data for e in unreached] == [{"reason": "timeout", "waited": 130, "target": "q1"}]
@@ -153,6 +155,17 @@ async def test_busy_sms_when_no_agent_answers_within_the_wait(tmp_path: Path) ->
     # one session, one end: the transfer ended it; the report only used its ticket
     assert [e.data["reason"] for e in events if e.kind == "end"] == ["transfer"]
     assert await engine.store.get("ivr:c1") is None
+
+
+def test_the_busy_sms_after_a_wait_is_one_message_for_any_threshold() -> None:
+    """A busy SMS in two parts may arrive out of order or half: it fits one even at the longest wait,
+    600 s plus the ticket's grace (12 minutes), in both languages."""
+    flow = load_registry("flows").current["10086"]
+    for locale in ("zh", "en"):
+        for minutes in (0, 2, (600 + int(REPORT_GRACE)) // 60):
+            text = flow.message("agent_wait_sms", "sms", locale, {"minutes": minutes})
+            assert sms_segments(text)[1] == 1, (locale, minutes, text)
+    assert flow.message("agent_wait_sms", "sms", "zh", {"minutes": 12}).count("12分钟") == 1
 
 
 async def test_each_way_of_reaching_no_agent_gets_the_sms_once_in_the_callers_language(tmp_path: Path) -> None:

@@ -80,7 +80,7 @@ async def test_agi_queue_timeout_says_busy_and_sends_the_sms(calls: Calls) -> No
     assert commands[queue + 1 :] == ["GET VARIABLE QUEUESTATUS", 'STREAM FILE "10086/msg/agent_busy" ""', "HANGUP"]
     assert calls.events() == [("begin", ""), ("input", "0"), ("transfer_result", "timeout")]
     [sms] = calls.sms
-    assert sms.msisdn == ZH and sms.text.startswith("【10086】抱歉，人工坐席繁忙，您已等待2分钟。")
+    assert sms.msisdn == ZH and sms.text.startswith("【10086】抱歉，坐席繁忙，您已等待2分钟。")
 
 
 async def test_agi_waits_for_the_queue_past_its_reply_timeout(calls: Calls) -> None:

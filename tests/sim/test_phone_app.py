@@ -78,8 +78,8 @@ async def test_ivr_agent_queue_report_shows_the_busy_sms(phone: Callable[..., Dr
     assert shown[:2] == [("me", "ivr", "[agents: timeout]"),
                          ("net", "ivr", "坐席繁忙，已短信告知您自助办理方式，再见。")]
     assert shown[2] == ("info", "ivr", "call ended")
-    assert shown[3][:2] == ("sms", "sms") and shown[3][2].startswith("【10086】抱歉，人工坐席繁忙。")
-    assert "【10086】抱歉，人工坐席繁忙" in snapshot(d.phone.app, 120, 40)
+    assert shown[3][:2] == ("sms", "sms") and shown[3][2].startswith("【10086】抱歉，坐席繁忙。")
+    assert "【10086】抱歉，坐席繁忙" in snapshot(d.phone.app, 120, 40)
     await d.command("/agent later")
     assert d.last.startswith("not understood: /agent later")
     await d.command("/channel sms")
