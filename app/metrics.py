@@ -51,6 +51,9 @@ class EngineMetrics:
                                         ["channel", "answer"])
         self.pushes = counter("menuflow_pushes_total", "SMS pushed to subscribers", ["channel"])
         self.transfers = counter("menuflow_transfers_total", "Handovers to agents", ["channel"])
+        self.unreached = counter("menuflow_agent_unavailable_total",
+                                 "Callers handed to agents who reached none (wait threshold, full, empty, busy)",
+                                 ["reason"])
         self.offers = counter("menuflow_offers_total", "Offers shown and accepted", ["channel", "offer", "step"])
         self.failed = counter("menuflow_inputs_failed_total",
                               "Inputs answered 'busy': session locked, stale write, store unreachable, error",
@@ -83,6 +86,8 @@ class EngineMetrics:
             self._of(self.pushes, ch).inc()
         elif kind == "transfer":
             self._of(self.transfers, ch).inc()
+        elif kind == "agent_unavailable":
+            self._of(self.unreached, str(e.data.get("reason", "failed"))).inc()
         elif kind in ("offer_shown", "offer_accepted"):
             self._of(self.offers, ch, str(e.data.get("offer", "")), kind.removeprefix("offer_")).inc()
         elif kind == "failed":

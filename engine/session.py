@@ -18,6 +18,8 @@ from engine.types import Channel
 _BEFORE_PAGE_SLOTS = 15
 #: Fields before ``auth_level``/``auth_at`` had slots: such a session has proved nothing yet.
 _BEFORE_AUTH_SLOTS = 17
+#: Fields before ``queued`` had a slot: such a session waits for no agent.
+_BEFORE_QUEUE_SLOTS = 19
 
 Frame = tuple[str, int, str]  # (flow id, version, state to resume in the caller)
 
@@ -37,6 +39,7 @@ class Session:
         "pages",
         "pages_end",
         "pending",
+        "queued",
         "rev",
         "stack",
         "state",
@@ -85,6 +88,10 @@ class Session:
         #: level is kept: the password or code that proved it lives for the turn it was typed in.
         self.auth_level = "none"
         self.auth_at = 0.0
+        #: When an IVR caller was handed to agents with a wait threshold (0: not queued). Such a
+        #: session is only a ticket: its dialog ended with the transfer, and it waits for the
+        #: platform's report of how the transfer went (``transfer_result``) to send the busy SMS.
+        self.queued = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -107,6 +114,7 @@ class Session:
             "r": self.rev,
             "al": self.auth_level,
             "at": self.auth_at,
+            "q": self.queued,
         }
 
     @classmethod
@@ -124,6 +132,7 @@ class Session:
         s.rev = int(d.get("r", 0))
         s.auth_level = str(d.get("al", "none"))
         s.auth_at = float(d.get("at", 0.0))
+        s.queued = float(d.get("q", 0.0))
         return s
 
     def pack(self) -> bytes:
@@ -131,7 +140,7 @@ class Session:
         blob: bytes = msgpack.packb([
             self.key, self.msisdn, self.channel, self.flow, self.version, self.state, self.locale, self.vars,
             self.stack, self.counters, self.page, self.pages, self.pages_end, self.pending, self.created,
-            self.updated, self.rev, self.auth_level, self.auth_at,
+            self.updated, self.rev, self.auth_level, self.auth_at, self.queued,
         ])
         return blob
 
@@ -146,8 +155,10 @@ class Session:
             # trusted (the flow could set it without a check): the session starts unproven.
             fields[7].pop("authenticated", None)
             fields += ["none", 0.0]
+        if len(fields) == _BEFORE_QUEUE_SLOTS:
+            fields.append(0.0)
         (s.key, s.msisdn, s.channel, s.flow, s.version, s.state, s.locale, s.vars, stack, s.counters, s.page,
-         s.pages, s.pages_end, s.pending, s.created, s.updated, s.rev, s.auth_level, s.auth_at) = fields
+         s.pages, s.pages_end, s.pending, s.created, s.updated, s.rev, s.auth_level, s.auth_at, s.queued) = fields
         s.stack = [(a, b, c) for a, b, c in stack]
         return s
 

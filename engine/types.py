@@ -16,8 +16,15 @@ CHANNELS: tuple[Channel, ...] = ("sms", "ussd", "ivr")
 
 #: What happened on the channel. ``begin`` opens a dialog (USSD dial, IVR call
 #: answered); ``input`` carries text or DTMF digits; ``noinput`` is an IVR
-#: timeout with no key pressed; ``end`` is a hangup / network abort.
-Event = Literal["begin", "input", "noinput", "end"]
+#: timeout with no key pressed; ``end`` is a hangup / network abort;
+#: ``transfer_result`` is the IVR platform's word on an agent transfer that asked
+#: for one (``Transfer.max_wait``), with one of ``AGENT_OUTCOMES`` as its text.
+Event = Literal["begin", "input", "noinput", "end", "transfer_result"]
+
+#: How an agent transfer ended, in the engine's words (each IVR gateway maps its
+#: platform's statuses onto these): an agent took the call, or why none did.
+AgentOutcome = Literal["answered", "timeout", "full", "no_agents", "busy", "failed"]
+AGENT_OUTCOMES: tuple[AgentOutcome, ...] = ("answered", "timeout", "full", "no_agents", "busy", "failed")
 
 
 @dataclass(slots=True)
@@ -76,6 +83,10 @@ class Transfer:
 
     target: str
     reason: str = ""
+    #: Seconds the caller may wait for an agent (the flow's ``agent.max_wait``): the IVR
+    #: gateway bounds the queue or dial by it and reports a ``transfer_result``. None: the
+    #: platform's own queue rules apply and nothing is reported.
+    max_wait: int | None = None
 
 
 @dataclass(slots=True)

@@ -8,7 +8,12 @@ Script: ``inputs`` is one entry per collection: keys typed (``"1"``,
 ``"1234#"``), ``""`` for silence (a no-input timeout). Keys barge into a prompt
 when the caller ``barges``. ``rules`` replace the reply to the first command
 starting with a prefix: a list of raw lines (``["HANGUP", "200 result=-1"]``,
-garbage, ``520-`` usage) or ``None`` to drop the connection there.
+garbage, ``520-`` usage) or ``None`` to drop the connection there. ``variables``
+are the channel variables ``GET VARIABLE`` finds (``{"QUEUESTATUS": "TIMEOUT"}``
+once the scripted queue has timed out), answered as res_agi does: ``200 result=1
+(VALUE)``, or ``200 result=0`` for a variable that is not set. ``pauses`` hold the
+reply to the first command starting with a prefix for some seconds (a caller
+kept waiting in ``Queue``).
 """
 
 from __future__ import annotations
@@ -61,6 +66,8 @@ class FakeAsterisk:
     inputs: list[str] = field(default_factory=list)
     barges: bool = True
     rules: list[tuple[str, list[str] | None]] = field(default_factory=list)
+    variables: dict[str, str] = field(default_factory=dict)
+    pauses: dict[str, float] = field(default_factory=dict)
     #: Lines written before the environment (a broken peer, a delayed header).
     preamble: list[str] = field(default_factory=list)
     commands: list[str] = field(default_factory=list)
@@ -110,6 +117,9 @@ class FakeAsterisk:
             lines = self._reply(command)
             if lines is None:
                 return
+            pause = next((p for p in self.pauses if command.startswith(p)), None)
+            if pause is not None:
+                await asyncio.sleep(self.pauses.pop(pause))
             if "HANGUP" in lines and hung_at is None:
                 hung_at = time.perf_counter()
             try:
@@ -134,6 +144,9 @@ class FakeAsterisk:
         if command == "HANGUP":
             self._dead = True
             return ["200 result=1", "HANGUP"]
+        if command.startswith("GET VARIABLE "):
+            value = self.variables.get(command.removeprefix("GET VARIABLE ").strip())
+            return ["200 result=0"] if value is None else [f"200 result=1 ({value})"]
         return ["200 result=0"]
 
     def _load(self, prompt: bool) -> None:

@@ -221,6 +221,17 @@ async def test_no_reply_in_time(delays: list[float | None]) -> None:
     assert await failure(conn.command("ANSWER"), AgiProtocolError) == "no reply within 2.5 s"
 
 
+async def test_a_command_may_wait_longer_than_the_reply_timeout(delays: list[float | None]) -> None:
+    """``Queue``/``Dial`` answer only when they return: their own deadline holds for every line of the reply."""
+    conn, _ = connect(b"520-Invalid.\n  Usage: x\n520 End of proper usage.\n200 result=1 (TIMEOUT)\n")
+    assert (await conn.command('EXEC Queue "q,,,,120"', timeout=180.0)).code == 520
+    assert await conn.command("GET VARIABLE QUEUESTATUS") == AgiResult(200, "1", "TIMEOUT")
+    assert delays == [180.0, 180.0, 180.0, 5.0]
+    hung, _ = connect(b"HANGUP\n", eof=False)
+    await failure(hung.command('EXEC Queue "q,,,,120"', timeout=180.0), AgiHangup)
+    assert delays[4:] == [180.0, 1.0]
+
+
 async def test_garbage_is_tolerated_up_to_the_limit() -> None:
     ok, _ = connect(b"noise\n\n" * MAX_GARBAGE + b"200 result=0\n")
     assert await ok.command("NOOP") == AgiResult(200, "0")

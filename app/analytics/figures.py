@@ -94,6 +94,8 @@ def compute(records: Sequence[EventRecord], period: Period, inputs: Inputs = Inp
         "satisfaction": _satisfaction(records),
         "sms_sent": sum(1 for r in records if r.kind == "push"),
         "transfers": sum(1 for r in records if r.kind == "transfer"),
+        "agents_unreached": dict(Counter(str(r.data.get("reason", "failed"))
+                                         for r in records if r.kind == "agent_unavailable")),
         "timeline": _timeline(business, period),
     }
     return figures

@@ -31,6 +31,14 @@ def _pct(x: float | None) -> str:
     return "—" if x is None else f"{x * 100:.1f}%"
 
 
+def _unreached(by_reason: dict[str, int]) -> str:
+    """", 3 reached no agent (timeout 2, full 1)" after the transfers; nothing when every one reached one."""
+    if not by_reason:
+        return ""
+    detail = ", ".join(f"{reason} {n}" for reason, n in sorted(by_reason.items()))
+    return escape(f", {sum(by_reason.values())} reached no agent ({detail})")
+
+
 def _day(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
@@ -99,8 +107,8 @@ def render_html(f: dict[str, Any]) -> str:
                [(o, v["shown"], v["accepted"], _pct(v["take_up"])) for o, v in f["offers"].items()]),
         _table(("survey", "answers", "mean score"),
                [(name, v["answers"], v["mean"]) for name, v in f["satisfaction"].items()]),
-        f"<p class='muted'>SMS sent {f['sms_sent']}, agent transfers {f['transfers']}; agent cost "
-        f"¥{f['agent_cost_yuan']} per contact.</p>",
+        f"<p class='muted'>SMS sent {f['sms_sent']}, agent transfers {f['transfers']}"
+        f"{_unreached(f['agents_unreached'])}; agent cost ¥{f['agent_cost_yuan']} per contact.</p>",
     ]
     return ("<!doctype html><html lang='en'><head><meta charset='utf-8'><title>E-channel report</title>"
             f"<style>{CSS}</style></head><body>{''.join(sections)}</body></html>\n")

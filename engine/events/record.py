@@ -24,6 +24,7 @@ KEPT: dict[str, tuple[str, ...]] = {
     "confirm_answered": ("answer",),
     "call": ("op", "category", "business", "ok", "ms", "failure", "code"),
     "transfer": ("target",),
+    "agent_unavailable": ("reason", "waited", "target"),
     "offer_shown": ("offer",),
     "offer_accepted": ("offer",),
     "rating": ("survey", "score"),

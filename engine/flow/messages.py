@@ -65,6 +65,20 @@ BUILTIN: dict[str, dict[str, str]] = {
         "en": "[10086] Agents are available {{ hours }}. Self-service any time: text YE (balance), CXLL (data) or "
               "CD (menu) to 10086, or dial *100#.",
     },
+    "agent_wait_sms": {
+        "zh": "【10086】抱歉，坐席繁忙{% if minutes %}，您已等待{{ minutes }}分钟{% endif %}。您可随时自助办理："
+              "发送YE查话费、CXLL查流量、CD看菜单到10086，或拨打*100#。",
+        "en": "[10086] Sorry, our agents were busy{% if minutes %} ({{ minutes }} min wait){% endif %}. Self-service "
+              "any time: text YE (balance), CXLL (data) or CD (menu) to 10086, or dial *100#.",
+    },
+    "agent_busy": {
+        "zh": "坐席繁忙，已短信告知您自助办理方式，再见。",
+        "en": "All our agents are busy. We have sent you a text with self-service options. Goodbye.",
+    },
+    "agent_busy_later": {
+        "zh": "坐席繁忙，请稍后再拨，再见。",
+        "en": "All our agents are busy. Please call again later. Goodbye.",
+    },
     "survey_thanks": {"zh": "感谢您的评价！", "en": "Thank you for your feedback!"},
     # offers at touchpoints (engine/states/offer.py): one line per channel's form
     "offer_sms": {

@@ -97,6 +97,11 @@ class ConfirmConfig(Model):
 class AgentConfig(Model):
     target: str = Field(description="Queue or number an IVR caller is transferred to")
     hours: str | None = Field(None, pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$", description="e.g. 08:00-22:00")
+    #: Bounded by what every IVR platform accepts: Twilio's <Dial timeout> takes 5 to 600 seconds.
+    max_wait: int | None = Field(
+        None, ge=5, le=600,
+        description="Seconds an IVR caller may wait for an agent. Past it, or when the queue is full or has no "
+        "agents, the caller hears agent_busy and gets the busy SMS agent_wait_sms")
 
 
 class FlowSpec(Model):

@@ -22,7 +22,7 @@ from engine.ports.backend import OperationInfo
 #: Variables the engine sets itself (a failed call's code).
 ENGINE_VARS = frozenset({"error_code"})
 #: Variables the engine passes to its built-in texts (``messages:`` overrides may use them).
-MESSAGE_VARS = frozenset({"yes", "no", "minutes", "hours", "key", "label"})
+MESSAGE_VARS = frozenset({"yes", "no", "minutes", "hours", "key", "label", "waited", "reason"})
 
 
 def error(flow: CompiledFlow, path: Path, message: str) -> Diagnostic:

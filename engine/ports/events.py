@@ -15,6 +15,9 @@ Event kinds and their ``data``:
   ``failure`` = business / timeout / unavailable and ``code``; ``params``/``result`` masked).
 - ``push``: an SMS sent to the subscriber (``text``, masked).
 - ``transfer``: handed to an agent (``target``).
+- ``agent_unavailable``: the IVR reported that a caller handed to agents with a wait threshold reached
+  none (``reason``: ``timeout``, ``full``, ``no_agents``, ``busy`` or ``failed``; ``waited``: whole
+  seconds since the transfer; ``target``). It follows the session's ``end`` (reason ``transfer``).
 - ``offer_shown`` / ``offer_accepted`` (``offer``: its code): a marketing offer at a touchpoint.
 - ``rating`` (``survey``, ``score``): a satisfaction answer.
 - ``end`` (``reason``): ``done``, ``transfer``, ``abort`` (the subscriber hung up or the gateway
@@ -39,7 +42,8 @@ class EngineEvent:
     #: (an input answered "busy": ``data["reason"]`` is ``busy``, ``stale``, ``store`` or ``error``).
     #: Marketing and service: ``offer_shown``/``offer_accepted``/``offer_declined`` (``offer``, ``package``,
     #: ``touchpoint``), ``survey_asked``/``survey_answer``/``survey_skipped`` (``survey``; ``answer``, ``value``),
-    #: ``receipt`` (``op``, ``order``, ``ok``) and ``epoints`` (``op``, ``points``).
+    #: ``receipt`` (``op``, ``order``, ``ok``), ``epoints`` (``op``, ``points``) and ``agent_unavailable``
+    #: (``reason``, ``waited``, ``target``).
     kind: str
     session_key: str
     channel: str

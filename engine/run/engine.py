@@ -26,7 +26,7 @@ from engine.run.routing import Route, Router
 from engine.run.turn import Turn
 from engine.session import Session
 from engine.store.limits import MemoryRateLimiter
-from engine.types import Inbound, Reply
+from engine.types import AGENT_OUTCOMES, Inbound, Reply, Wait
 
 LocaleLookup = Callable[[str], Awaitable[str | None]]
 #: Profile languages remembered per process before the cache starts over.
@@ -38,6 +38,11 @@ LOCALE_CACHE = 100_000
 #: a task per new session halved the session-creation benchmark.
 LOCALE_WAIT = 0.15
 LOCALE_PAUSE = 30.0
+#: Reports of a transfer that reached no agent (everything but ``answered``): the busy SMS.
+UNREACHED = frozenset(AGENT_OUTCOMES) - {"answered"}
+#: Seconds an agent ticket outlives its wait threshold: the transfer phrase plays first, and Asterisk
+#: checks a queue's timeout only between ring cycles, so its report may come well after ``max_wait``.
+REPORT_GRACE = 120.0
 
 
 class Engine:
@@ -122,6 +127,14 @@ class Engine:
             locale = inbound.locale or flow.locale
             text = flow.message("session_expired", inbound.channel, locale, {})
             return [Reply(inbound.channel, inbound.msisdn, text, locale)]
+        if session is not None and session.queued:
+            # A ticket answers one report, whatever comes: its end was logged with the transfer.
+            await self.store.delete(inbound.key)
+            if inbound.event != "begin":
+                return self._agent_report(inbound, session, now)
+            session = None
+        if inbound.event == "transfer_result":  # no transfer of this call waits for a report
+            return [Reply(inbound.channel, inbound.msisdn, "", session.locale if session else "zh")]
         if inbound.event == "end":
             if session is not None:
                 await self.store.delete(inbound.key)
@@ -275,6 +288,19 @@ class Engine:
             return False
         return True
 
+    def _agent_report(self, inbound: Inbound, session: Session, now: float) -> list[Reply]:
+        """The IVR's word on a transfer with a wait threshold: no agent took the call → the busy SMS.
+
+        Anything else (an agent answered, the caller hung up, an input the platform should not
+        have sent) only closes the ticket: the gateway hangs up on the empty answer.
+        """
+        flow = self.registry.get(session.flow, session.version)
+        if inbound.event != "transfer_result" or inbound.text not in UNREACHED or flow is None:
+            return [Reply(inbound.channel, inbound.msisdn, "", session.locale)]
+        turn = Turn(self.world, session, flow, now)
+        turn.agent_unreached(inbound.text, now - session.queued)
+        return self._replies(turn, self._said(turn), None)
+
     def _ended(self, s: Session, reason: str, now: float) -> None:
         """A session is over (see ``engine.ports.events`` for the reasons)."""
         if self.observers:
@@ -295,17 +321,34 @@ class Engine:
         if paged:
             text, wait = paging.shown_page(s, None)
         else:
-            sep = "\n" if s.channel != "ivr" else "" if s.locale == "zh" else " "
-            text, wait = sep.join(turn.out), turn.wait
+            text, wait = self._said(turn), turn.wait
             if s.channel == "ussd":
                 text, wait = paging.first_page(turn.flow, s, text, wait)
         turn.wipe_secrets()
         s.updated = turn.now
-        if wait is None:
+        transfer = turn.transfer_to
+        if wait is None and transfer is not None and transfer.max_wait is not None:
+            # The IVR will report how the transfer went: the session stays as the ticket for that report.
+            s.queued = turn.now
+            await self.store.put(s, transfer.max_wait + REPORT_GRACE)
+            self._ended(s, "transfer", turn.now)
+        elif wait is None:
             await self.store.delete(s.key)
-            self._ended(s, "transfer" if turn.transfer_to else "done", turn.now)
+            self._ended(s, "transfer" if transfer else "done", turn.now)
         else:
             await self.store.put(s, self.ttl.get(s.channel, 600.0))
+        return self._replies(turn, text, wait, paged)
+
+    @staticmethod
+    def _said(turn: Turn) -> str:
+        """The turn's parts as one text: lines on screens, one flow of speech on the IVR."""
+        s = turn.session
+        sep = "\n" if s.channel != "ivr" else "" if s.locale == "zh" else " "
+        return sep.join(turn.out)
+
+    @staticmethod
+    def _replies(turn: Turn, text: str, wait: Wait | None, paged: bool = False) -> list[Reply]:
+        s = turn.session
         audio = tuple(turn.audio) if turn.recorded and not paged else ()
         reply = Reply(s.channel, s.msisdn, text, s.locale, wait, audio, turn.transfer_to,
                       meta={"flow": s.flow, "version": s.version, "state": s.state})

@@ -325,27 +325,43 @@ class Turn:
             return
         if agent.hours and not within_hours(agent.hours, self.now):
             self.say_msg("agent_closed", hours=agent.hours)
-            self._busy_sms(agent.hours)
+            self._busy_sms("agent_busy_sms", hours=agent.hours)
             self.end()
             return
-        self.transfer(agent.target, None)
+        self.transfer(agent.target, None, agent.max_wait)
 
-    def _busy_sms(self, hours: str) -> None:
-        """遇忙短信: a caller who finds no agent gets the self-service ways by SMS (empty message: off)."""
+    def agent_unreached(self, reason: str, waited: float) -> None:
+        """The IVR reports that a caller handed to agents reached none (the wait threshold passed, the
+        queue was full or empty, the line busy): say so, send the self-service ways by SMS, hang up."""
+        agent = self.agent()
+        seconds = max(0, round(waited))
+        self.emit("agent_unavailable", reason=reason, waited=seconds, target=agent.target if agent else "")
+        sent = self._busy_sms("agent_wait_sms", minutes=seconds // 60, waited=seconds, reason=reason)
+        self.say_msg("agent_busy" if sent else "agent_busy_later")
+        self.end()
+
+    def _busy_sms(self, key: str, **extra: Any) -> bool:
+        """遇忙短信: a caller who finds no agent gets the self-service ways by SMS (empty message: off;
+        a withheld number: none). True when one was sent."""
         s = self.session
-        text = self.flow.message("agent_busy_sms", "sms", s.locale, {**self.ctx(), "hours": hours}).strip()
-        if s.channel == "ivr" and text:
-            self.push_sms(text)
+        text = self.flow.message(key, "sms", s.locale, {**self.ctx(), **extra}).strip()
+        if s.channel != "ivr" or not text or not s.msisdn:
+            return False
+        self.push_sms(text)
+        return True
 
-    def transfer(self, target: str, node: Node[Any] | None) -> None:
-        """To an agent on the IVR; elsewhere say how to reach one (the state's own text when it has one)."""
+    def transfer(self, target: str, node: Node[Any] | None, max_wait: int | None = None) -> None:
+        """To an agent on the IVR; elsewhere say how to reach one (the state's own text when it has one).
+
+        ``max_wait`` (the flow's agent threshold) asks the IVR to give up after that many seconds and
+        report how the transfer went (see ``Engine``: the session stays as a ticket until then)."""
         s = self.session
         if s.channel == "ivr":
             if node is not None and node.text:
                 self.say_node(node)
             else:
                 self.say_msg("transferring")
-            self.transfer_to = Transfer(target)
+            self.transfer_to = Transfer(target, max_wait=max_wait)
         elif node is not None and node.text is not None and (s.channel, s.locale) in node.text.by_key:
             self.say(self.text(node))
         else:

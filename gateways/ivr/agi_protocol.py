@@ -159,8 +159,9 @@ class AgiConnection:
                 env[key.strip()] = value.strip()
         raise AgiProtocolError("environment never ended")
 
-    async def command(self, line: str) -> AgiResult:
-        """Send one command and return its reply.
+    async def command(self, line: str, timeout: float | None = None) -> AgiResult:
+        """Send one command and return its reply (within ``timeout`` seconds, default the reply timeout:
+        an application such as ``Queue`` answers only when it returns).
 
         A ``HANGUP`` line before the reply is recorded and the reply behind it
         is still read (to keep the stream in step); then ``AgiHangup`` is raised.
@@ -172,25 +173,25 @@ class AgiConnection:
             await self._writer.drain()
         except (ConnectionError, RuntimeError) as exc:
             raise AgiHangup("connection lost") from exc
-        result = await self._read_reply()
+        result = await self._read_reply(self._reply_timeout if timeout is None else timeout)
         if result.code == 511 or self.hangup_seen:
             self.hangup_seen = True
             raise AgiHangup("dead channel" if result.code == 511 else "caller hung up")
         return result
 
-    async def _next_line(self) -> str:
+    async def _next_line(self, timeout: float) -> str:
         """The next reply line; once HANGUP was seen, only a short grace for it."""
         if not self.hangup_seen:
-            return await self._readline(self._reply_timeout)
+            return await self._readline(timeout)
         try:
-            return await self._readline(min(self._reply_timeout, self._hangup_grace))
+            return await self._readline(min(timeout, self._hangup_grace))
         except AgiProtocolError as exc:
             raise AgiHangup("caller hung up; no reply followed") from exc
 
-    async def _read_reply(self) -> AgiResult:
+    async def _read_reply(self, timeout: float) -> AgiResult:
         garbage = 0
         while True:
-            line = await self._next_line()
+            line = await self._next_line(timeout)
             stripped = line.strip()
             if not stripped:
                 continue
@@ -205,14 +206,14 @@ class AgiConnection:
                 continue
             result, continues = parsed
             if continues:
-                return await self._read_usage(result)
+                return await self._read_usage(result, timeout)
             return result
 
-    async def _read_usage(self, first: AgiResult) -> AgiResult:
+    async def _read_usage(self, first: AgiResult, timeout: float) -> AgiResult:
         """Collect ``520-`` … ``520 End of proper usage.`` into one result."""
         lines = [first.text]
         for _ in range(MAX_ENV_LINES):
-            line = await self._next_line()
+            line = await self._next_line(timeout)
             if line.strip() == "HANGUP":
                 self.hangup_seen = True
                 continue

@@ -5,7 +5,9 @@ Asterisk connects for each call (``AGI(agi://host:4573/10086)``), sends its
 ANSWER → ``begin`` → speak the reply and collect keys → ``input``/``noinput``
 → … until the engine ends the dialog (HANGUP), transfers (Queue/Dial or a
 dialplan jump), or the caller leaves (the handler gets ``end`` exactly once
-when the dialog was still open). Nothing in a call can raise past its task:
+when the dialog was still open). A transfer with a wait threshold stays in the
+AGI: when Queue/Dial returns, its status goes to the engine as a
+``transfer_result`` and the answer (the busy phrase) is said before HANGUP. Nothing in a call can raise past its task:
 failures are counted in ``AgiStats`` and logged as one line.
 """
 
@@ -18,10 +20,11 @@ from urllib.parse import parse_qs
 
 from engine.clock import Clock, SystemClock
 from engine.msisdn import normalise_msisdn
-from engine.types import Event, Handler, Inbound, Reply
+from engine.types import Event, Handler, Inbound, Reply, Transfer
 from gateways.ivr.agi_collect import Collector
 from gateways.ivr.agi_guard import allowed_peer, secret_matches
 from gateways.ivr.agi_protocol import AgiConnection, AgiHangup, AgiProtocolError, quote
+from gateways.ivr.agi_transfer import AgentApp, agent_app
 from gateways.ivr.options import (
     IvrOptions,
     map_locale,
@@ -30,6 +33,9 @@ from gateways.ivr.options import (
 )
 
 log = logging.getLogger("menuflow.ivr.agi")
+#: Seconds past the wait threshold ``Queue``/``Dial`` may take to return: Asterisk checks a queue's
+#: timeout only between ring cycles (member timeout plus retry, 20 s by default).
+APP_OVERRUN = 60.0
 
 
 @dataclass(slots=True)
@@ -170,7 +176,7 @@ class AgiCall:
             await self._follow_locale(reply)
             await self._collector.speak_and_collect(reply)
         if reply is not None and reply.transfer is not None:
-            await self._transfer(reply.transfer.target)
+            await self._transfer(reply.transfer)
             return
         await self._finish("completed")
         self._stats.completed += 1
@@ -179,8 +185,9 @@ class AgiCall:
         await self._conn.command(f"SET VARIABLE MENUFLOW_RESULT {quote(result)}")
         await self._conn.command("HANGUP")
 
-    async def _transfer(self, target: str) -> None:
+    async def _transfer(self, transfer: Transfer) -> None:
         """Hand the caller to an agent the way ``--ivr-transfer`` says."""
+        target, max_wait = transfer.target, transfer.max_wait
         if not valid_transfer_target(target):
             log.warning("IVR transfer target rejected: %r", target[:40])
             await self._finish("error")
@@ -189,6 +196,8 @@ class AgiCall:
         mode, arg = self._opts.transfer_mode, self._opts.transfer_arg
         await self._conn.command(f"SET VARIABLE MENUFLOW_TRANSFER {quote(target)}")
         await self._conn.command(f"SET VARIABLE MENUFLOW_RESULT {quote('transfer')}")
+        if max_wait is not None:  # for a dialplan that queues the caller itself (goto, dialplan)
+            await self._conn.command(f"SET VARIABLE MENUFLOW_MAX_WAIT {max_wait}")
         if mode == "goto":
             await self._conn.command(f"SET CONTEXT {quote(arg)}")
             await self._conn.command(f"SET EXTENSION {quote(target)}")
@@ -196,10 +205,36 @@ class AgiCall:
             return
         if mode == "dialplan":
             return
+        if max_wait is not None:
+            await self._wait_for_agent(agent_app(mode, arg, target, max_wait), max_wait)
+            return
         if mode == "dial":
             await self._conn.command(f"EXEC Dial {quote(arg.replace('{target}', target))}")
         else:
             await self._conn.command(f"EXEC Queue {quote(target)}")
+        await self._conn.command("HANGUP")
+
+
+    async def _wait_for_agent(self, agent: AgentApp, max_wait: int) -> None:
+        """Hand over within the threshold, tell the engine how it went, say its answer, hang up.
+
+        The application answers only when it returns: after the threshold (plus the ring cycle
+        Asterisk finishes first), at once when the queue is full or empty, or when a bridged
+        call with an agent ends. A hang-up on the way tells the engine ``end`` (``_open``),
+        which closes its ticket without a message.
+        """
+        self._open = True
+        await self._conn.command(f"EXEC {agent.app} {quote(agent.args)}",
+                                 timeout=max(self._opts.agi_reply_timeout, max_wait + APP_OVERRUN))
+        status = await self._conn.command(f"GET VARIABLE {agent.status}")
+        outcome = agent.outcome(status.note) if status.result == "1" else None
+        if outcome is None:
+            log.info("agent transfer ended with %s %r: nothing to report", agent.status, status.note[:20])
+        self._open = False
+        reply = await self._ask(self._inbound("transfer_result", outcome) if outcome else self._inbound("end"))
+        if reply is not None and reply.text:
+            await self._follow_locale(reply)
+            await self._collector.speak_and_collect(reply)
         await self._conn.command("HANGUP")
 
 

@@ -9,7 +9,11 @@ one document:
 * ``<Gather action=…?step=input>`` → ``input`` with Digits (empty → ``noinput``);
 * the ``<Redirect>`` after the Gather (no key pressed) → ``noinput``;
 * a status callback with CallStatus completed/busy/failed/no-answer/canceled
-  → ``end``, once, only while the dialog is open.
+  → ``end``, once, only while the dialog is open;
+* a transfer with a wait threshold is ``<Dial timeout="max_wait" action=…?step=agent>``:
+  the action request's DialCallStatus → ``transfer_result`` (no-answer → timeout,
+  busy, failed; completed/answered → answered), whose answer is said before
+  ``<Hangup/>``; canceled, or the caller gone, → ``end``.
 
 Route parameters ride in the webhook URL: ``/ivr/twiml?service=10086&lang=en``.
 """
@@ -24,7 +28,7 @@ from aiohttp import web
 
 from engine.clock import Clock
 from engine.msisdn import normalise_msisdn
-from engine.types import Event, Handler, Inbound, Reply
+from engine.types import AgentOutcome, Event, Handler, Inbound, Reply, Transfer
 from gateways.http_input import check_twilio_signature
 from gateways.ivr.options import IvrOptions, map_locale, service_from_number
 from gateways.ivr.webhook import (
@@ -41,6 +45,10 @@ from gateways.ivr.webhook import (
 )
 
 ENDED = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
+#: ``DialCallStatus`` of a Dial's action request in the engine's words (``canceled``: the caller left).
+DIAL_OUTCOMES: dict[str, AgentOutcome] = {
+    "completed": "answered", "answered": "answered", "no-answer": "timeout", "busy": "busy", "failed": "failed",
+}
 MAX_OPEN = 100_000
 CONTENT_TYPE = "application/xml"
 
@@ -59,17 +67,20 @@ def _speech(parent: ET.Element, reply: Reply, opts: IvrOptions) -> None:
         ET.SubElement(parent, "Say", attrs).text = reply.text
 
 
-def _dial(root: ET.Element, target: str, opts: IvrOptions) -> None:
-    dest = opts.twiml_dial.replace("{target}", target)
-    dial = ET.SubElement(root, "Dial")
+def _dial(root: ET.Element, transfer: Transfer, opts: IvrOptions, agent: str) -> None:
+    """<Dial> the agents; with a wait threshold, ring at most that long and report to ``agent``."""
+    dest = opts.twiml_dial.replace("{target}", transfer.target)
+    attrs = {} if transfer.max_wait is None else {
+        "timeout": str(transfer.max_wait), "action": agent, "method": "POST"}
+    dial = ET.SubElement(root, "Dial", attrs)
     if dest.startswith("sip:"):
         ET.SubElement(dial, "Sip").text = dest
     else:
         dial.text = dest
 
 
-def render_twiml(reply: Reply | None, action: str, redirect: str, opts: IvrOptions) -> ET.Element:
-    """One engine reply → a TwiML <Response>."""
+def render_twiml(reply: Reply | None, action: str, redirect: str, opts: IvrOptions, agent: str = "") -> ET.Element:
+    """One engine reply → a TwiML <Response> (``agent``: where a Dial with a wait threshold reports)."""
     root = ET.Element("Response")
     if reply is None:
         ET.SubElement(root, "Hangup")
@@ -77,8 +88,9 @@ def render_twiml(reply: Reply | None, action: str, redirect: str, opts: IvrOptio
     wait = reply.wait
     if reply.transfer is not None:
         _speech(root, reply, opts)
-        _dial(root, reply.transfer.target, opts)
-        ET.SubElement(root, "Hangup")
+        _dial(root, reply.transfer, opts, agent)
+        if reply.transfer.max_wait is None:  # with an action, the action's answer decides what follows
+            ET.SubElement(root, "Hangup")
         return root
     if wait is None:
         _speech(root, reply, opts)
@@ -130,20 +142,29 @@ class TwimlWebhook(VoiceWebhook):
                            service_code=service, received_at=self._clock.now(),
                            locale=map_locale(keep.get("lang")))
 
+        step = request.query.get("step", "")
         if status in ENDED:
-            if self._open.pop(sid, "closed") is None:
+            # A Dial's action request after the caller left closes the engine's ticket too.
+            if self._open.pop(sid, "closed") is None or step == "agent":
                 msisdn = normalise_msisdn(params.get("From", ""), self._opts.country_code) or ""
                 await tell_end(self._handler, inbound("end", msisdn), self._opts.handler_timeout)
             return xml_response(ET.Element("Response"), CONTENT_TYPE)
         msisdn = normalise_msisdn(require(params, "From"), self._opts.country_code) or ""  # "" = withheld
-        digits = dtmf(params.get("Digits", ""), "Digits")
-        step = request.query.get("step", "")
-        event: Event = "begin" if step == "" else ("input" if digits else "noinput")
-        inbound_now = inbound(event, msisdn, digits if event == "input" else "")
+        if step == "agent":
+            outcome = DIAL_OUTCOMES.get(params.get("DialCallStatus", "").strip().lower())
+            if outcome is None:
+                await tell_end(self._handler, inbound("end", msisdn), self._opts.handler_timeout)
+                return xml_response(render_twiml(None, "", "", self._opts), CONTENT_TYPE)
+            inbound_now = inbound("transfer_result", msisdn, outcome)
+        else:
+            digits = dtmf(params.get("Digits", ""), "Digits")
+            event: Event = "begin" if step == "" else ("input" if digits else "noinput")
+            inbound_now = inbound(event, msisdn, digits if event == "input" else "")
         reply = await ask(self._handler, inbound_now, self._opts.handler_timeout)
         self._track(sid, reply)
+        agent = step_url(request.path, keep, "agent") if reply is not None and reply.transfer is not None else ""
         doc = render_twiml(reply, step_url(request.path, keep, "input"),
-                           step_url(request.path, keep, "noinput"), self._opts)
+                           step_url(request.path, keep, "noinput"), self._opts, agent)
         return xml_response(doc, CONTENT_TYPE)
 
     def _track(self, sid: str, reply: Reply | None) -> None:

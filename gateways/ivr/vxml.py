@@ -10,7 +10,11 @@ submits them back, so the server keeps no state:
 * ``<filled>`` → ``step=input`` with ``digits``;
 * ``<noinput>`` → ``step=noinput``; ``<nomatch>`` → ``step=nomatch`` (an
   ``input`` with empty text and ``meta["nomatch"]``, the engine re-prompts);
-* ``connection.disconnect.hangup`` while waiting → ``step=end``.
+* ``connection.disconnect.hangup`` while waiting → ``step=end``;
+* a transfer with a wait threshold (``connecttimeout`` = max_wait) submits its
+  result field ``agent`` to ``step=agent`` → ``transfer_result`` (noanswer →
+  timeout, busy, network_busy → failed, a connection error → failed, any
+  ``*_disconnect`` → answered, anything else → ``end``).
 
 Menus use an inline SRGS DTMF grammar (keys 0-9 and ``*``); number entries use
 ``builtin:dtmf/digits``. Route parameters: ``/ivr/vxml?service=10086&lang=en``.
@@ -25,7 +29,7 @@ from aiohttp import web
 
 from engine.clock import Clock
 from engine.msisdn import normalise_msisdn
-from engine.types import Event, Handler, Inbound, Reply, Wait
+from engine.types import AgentOutcome, Event, Handler, Inbound, Reply, Wait
 from gateways.http_input import RequestError
 from gateways.ivr.options import IvrOptions, map_locale, service_from_number
 from gateways.ivr.webhook import (
@@ -46,7 +50,16 @@ CONTENT_TYPE = "application/voicexml+xml"
 NAMES = "callid caller called"
 _STEPS: dict[str, Event] = {
     "begin": "begin", "input": "input", "noinput": "noinput", "nomatch": "input", "end": "end",
+    "agent": "transfer_result",
 }
+#: A bridged ``<transfer>``'s result in the engine's words; a ``*_disconnect`` means the call was connected.
+TRANSFER_OUTCOMES: dict[str, AgentOutcome] = {
+    "noanswer": "timeout", "busy": "busy", "network_busy": "failed",
+    "near_end_disconnect": "answered", "far_end_disconnect": "answered", "network_disconnect": "answered",
+    "maxtime_disconnect": "answered",
+}
+#: What the transfer's connection-error catch submits: no result, so nothing could connect.
+_NO_RESULT: AgentOutcome = "failed"
 
 
 def _doc(lang: str) -> tuple[ET.Element, ET.Element]:
@@ -90,22 +103,40 @@ def _grammar(field: ET.Element, wait: Wait) -> None:
         ET.SubElement(one_of, "item").text = key
 
 
+def _transfer(form: ET.Element, reply: Reply, ids: dict[str, str], path: str, keep: dict[str, str],
+              opts: IvrOptions) -> None:
+    """Say the reply, then bridge to the agents; with a wait threshold, submit how it went."""
+    assert reply.transfer is not None
+    max_wait = reply.transfer.max_wait
+    if max_wait is not None:
+        _vars(form, ids)
+        _submit(ET.SubElement(form, "catch", {"event": "connection.disconnect.hangup"}), step_url(path, keep, "end"))
+        _submit(ET.SubElement(form, "catch", {"event": "error.connection error.unsupported.transfer"}),
+                step_url(path, keep, "agent"))
+    _prompt(ET.SubElement(form, "block"), reply, opts, bargein=False)
+    dest = opts.vxml_transfer.replace("{target}", reply.transfer.target)
+    xfer = ET.SubElement(form, "transfer", {"name": "agent", "dest": dest, "bridge": "true",
+                                           "connecttimeout": f"{max_wait or 30}s"})
+    filled = ET.SubElement(xfer, "filled")
+    if max_wait is None:
+        ET.SubElement(filled, "disconnect")
+    else:
+        _submit(filled, step_url(path, keep, "agent"), NAMES + " agent")
+
+
 def render_vxml(reply: Reply | None, ids: dict[str, str], path: str, keep: dict[str, str],
                 opts: IvrOptions) -> ET.Element:
     """One engine reply → a VoiceXML document for the call ``ids``."""
     lang = opts.say_language(reply.locale if reply else "zh")
     root, form = _doc(lang)
-    if reply is None or reply.wait is None or reply.transfer is not None:
+    if reply is not None and reply.transfer is not None:
+        _transfer(form, reply, ids, path, keep, opts)
+        return root
+    if reply is None or reply.wait is None:
         block = ET.SubElement(form, "block")
         if reply is not None:
             _prompt(block, reply, opts, bargein=False)
-        if reply is not None and reply.transfer is not None:
-            dest = opts.vxml_transfer.replace("{target}", reply.transfer.target)
-            xfer = ET.SubElement(form, "transfer", {"name": "agent", "dest": dest, "bridge": "true",
-                                                   "connecttimeout": "30s"})
-            ET.SubElement(ET.SubElement(xfer, "filled"), "disconnect")
-        else:
-            ET.SubElement(block, "disconnect")
+        ET.SubElement(block, "disconnect")
         return root
     wait = reply.wait
     _vars(form, ids)
@@ -163,10 +194,15 @@ class VxmlWebhook(VoiceWebhook):
         called = service_from_number(params.get("called", ""), cc)
         digits = dtmf(params.get("digits", ""), "digits")
         event = _STEPS[step]
+        text = digits if event == "input" else ""
         if event == "input" and not digits and step == "input":
             event = "noinput"
+        if step == "agent":
+            result = params.get("agent")
+            outcome = _NO_RESULT if result is None else TRANSFER_OUTCOMES.get(result.strip().lower())
+            event, text = ("transfer_result", outcome) if outcome is not None else ("end", "")
         inbound = Inbound(
-            channel="ivr", msisdn=msisdn, text=digits if event == "input" else "", event=event,
+            channel="ivr", msisdn=msisdn, text=text, event=event,
             session_key=sid, service_code=keep.get("service") or called or self._opts.default_service,
             received_at=self._clock.now(),
             locale=map_locale(keep.get("lang")), meta={"nomatch": True} if step == "nomatch" else {},

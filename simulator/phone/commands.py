@@ -7,7 +7,7 @@ are what the README documents for each control.
 
 from __future__ import annotations
 
-from engine.types import CHANNELS
+from engine.types import AGENT_OUTCOMES, CHANNELS
 from simulator.fixtures import FAILURES, Fixture
 from simulator.phone.model import PhoneModel
 
@@ -18,6 +18,7 @@ USAGE = """commands:
   /dial [CODE]              dial USSD code / call a number
   /hangup                   cancel the USSD dialog / hang up the call
   /noinput                  IVR: let the prompt time out without a key
+  /agent OUTCOME            IVR after a transfer: the queue reports answered|timeout|full|no_agents|busy|failed
   /restart                  drop the session and start over
   /reload                   reload flows from disk (the live session keeps its version)
   /advance SECONDS          move the clock forward (expiry, confirm windows)
@@ -49,6 +50,8 @@ async def run_command(model: PhoneModel, line: str) -> None:
         await model.hangup()
     elif name == "noinput":
         await model.noinput()
+    elif name == "agent" and args and args[0] in AGENT_OUTCOMES:
+        await model.agent(args[0])
     elif name == "restart":
         await model.restart()
     elif name == "reload":

@@ -19,7 +19,7 @@ from engine.run.engine import Engine
 from engine.session import Session
 from engine.types import Channel, Event, Inbound, Reply, Wait
 
-Action = Literal["dial", "send", "noinput", "hangup"]
+Action = Literal["dial", "send", "noinput", "hangup", "agent"]
 DEFAULT_TO: dict[str, str] = {"sms": "10086", "ussd": "*100#", "ivr": "10086"}
 _CALL_IDS = itertools.count(1)
 
@@ -68,6 +68,9 @@ class Device(Protocol):
     async def send(self, text: str) -> Exchange: ...
     async def noinput(self) -> Exchange: ...
     async def hangup(self) -> Exchange: ...
+    async def agent(self, outcome: str) -> Exchange:
+        """IVR: the platform reports how the last agent transfer ended (``engine.types.AGENT_OUTCOMES``)."""
+        ...
     async def snapshot(self) -> Session | None: ...
     async def close(self) -> None: ...
 
@@ -122,6 +125,10 @@ class LocalDevice:
         self.open = self.channel == "sms"
         self.wait = None
         return exchange
+
+    async def agent(self, outcome: str) -> Exchange:
+        """What the IVR platform tells the engine when Queue/Dial returns after a transfer."""
+        return await self._act("agent", outcome, "transfer_result")
 
     async def _act(self, action: Action, text: str, event: Event) -> Exchange:
         secret = self._secret_name(self._secret_var(), text) if action == "send" else None

@@ -129,6 +129,13 @@ class PhoneModel:
         if self.channel == "ivr" and self.open:
             await self._run(self.device.noinput, "(silence)")
 
+    async def agent(self, outcome: str) -> None:
+        """IVR: play the telephony's part after a transfer (the queue timed out, an agent answered...)."""
+        if self.channel != "ivr":
+            self.note("only IVR calls are transferred to agents")
+            return
+        await self._run(lambda: self.device.agent(outcome), f"[agents: {outcome}]")
+
     async def hangup(self) -> None:
         """USSD Cancel / IVR hang-up; SMS has nothing to hang up."""
         if self.channel != "sms" and self.open:
@@ -155,8 +162,11 @@ class PhoneModel:
                 self.history.append(Line("sms", reply.text, "sms"))
                 continue
             text = reply.text
-            if reply.transfer is not None:
-                text += f"\n[transfer to {reply.transfer.target}]"
+            transfer = reply.transfer
+            if transfer is not None and transfer.max_wait is not None:  # the queue's outcome is QA's to play
+                text += f"\n[transfer to {transfer.target}, at most {transfer.max_wait} s: /agent OUTCOME]"
+            elif transfer is not None:
+                text += f"\n[transfer to {transfer.target}]"
             if text:
                 self.history.append(Line("net", text, self.channel))
             if reply.end and self.channel != "sms":

@@ -69,6 +69,9 @@ class RemoteUssdDevice:
     async def noinput(self) -> Exchange:
         raise RuntimeError("USSD has no 'no input' event")
 
+    async def agent(self, outcome: str) -> Exchange:
+        raise RuntimeError("USSD has no agents: only IVR calls are transferred")
+
     async def hangup(self) -> Exchange:
         exchange = await self._post("hangup", "abort")
         self.open, self.wait = False, None

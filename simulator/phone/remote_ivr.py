@@ -4,7 +4,9 @@ It does what Twilio would: POST the call's form fields, read the returned
 TwiML, "say" the ``<Say>`` texts, collect keys as the ``<Gather>`` asks
 (digit count, finish key), follow the Gather ``action`` with the keys or the
 ``<Redirect>`` on silence, and send the completed status when the caller hangs
-up. A ``<Dial>`` is a transfer to an agent; ``<Hangup>`` ends the call.
+up. A ``<Dial>`` is a transfer to an agent; with an ``action`` (a wait threshold)
+``agent()`` answers it with a ``DialCallStatus``, as Twilio does when the dial
+ends. ``<Hangup>`` ends the call.
 """
 
 from __future__ import annotations
@@ -21,10 +23,12 @@ from simulator.phone.device import DEFAULT_TO, Action, Exchange
 from simulator.phone.lazy_http import LazyHttp
 
 _IDS = itertools.count(1)
+#: The engine's transfer outcomes as Twilio words them (it has none for a full or empty queue).
+DIAL_STATUS = {"answered": "completed", "timeout": "no-answer", "busy": "busy", "failed": "failed"}
 
 
 def parse_twiml(body: str, msisdn: str, locale: str) -> tuple[Reply, str, str]:
-    """A TwiML document → (the reply as the caller experiences it, Gather action URL, Redirect URL)."""
+    """A TwiML document → (the reply as the caller experiences it, Gather or Dial action URL, Redirect URL)."""
     root = ET.fromstring(body)
     texts = [e.text or "" for e in root.iter("Say")]
     audio = tuple(e.text or "" for e in root.iter("Play"))
@@ -44,7 +48,10 @@ def parse_twiml(body: str, msisdn: str, locale: str) -> tuple[Reply, str, str]:
     transfer = None
     if dial is not None:
         sip = dial.find("Sip")
-        transfer = Transfer((sip.text if sip is not None else dial.text) or "")
+        action = dial.get("action", "")
+        timeout = dial.get("timeout")
+        transfer = Transfer((sip.text if sip is not None else dial.text) or "",
+                            max_wait=int(timeout) if action and timeout else None)
     return Reply("ivr", msisdn, " ".join(t for t in texts if t), locale, wait, audio, transfer), action, redirect
 
 
@@ -97,6 +104,14 @@ class RemoteTwimlDevice:
         exchange = await self._post("hangup", self._url(""), {"CallStatus": "completed"})
         self.open, self.wait = False, None
         return exchange
+
+    async def agent(self, outcome: str) -> Exchange:
+        status = DIAL_STATUS.get(outcome)
+        if status is None:
+            raise RuntimeError(f"TwiML has no DialCallStatus for {outcome!r}: {', '.join(DIAL_STATUS)}")
+        if not self._action:
+            raise RuntimeError("no agent transfer is waiting for its outcome")
+        return await self._post("agent", self._url(self._action), {"DialCallStatus": status}, outcome)
 
     async def snapshot(self) -> Session | None:
         return None

@@ -70,6 +70,9 @@ class SmscSmsDevice:
     async def noinput(self) -> Exchange:
         raise RuntimeError("SMS has no 'no input' event")
 
+    async def agent(self, outcome: str) -> Exchange:
+        raise RuntimeError("SMS has no agents: only IVR calls are transferred")
+
     async def hangup(self) -> Exchange:
         return Exchange("hangup")
 

@@ -2,7 +2,8 @@
 
 A transcript names a channel and a subscriber, optional backend fixtures, and
 steps. Each step is one action (``send``, ``dial``, ``noinput``, ``hangup``,
-``advance`` the clock, or swap ``fixtures``) followed by what must come back.
+``agent`` — the IVR platform's report after a transfer —, ``advance`` the clock,
+or swap ``fixtures``) followed by what must come back.
 Errors in a transcript file are reported as ``file:line: message`` like flow
 errors, so a typo is found as fast as a wrong answer.
 """
@@ -18,11 +19,11 @@ from typing import Any
 import yaml
 
 from engine.flow.registry import flow_files
-from engine.types import CHANNELS, Channel
+from engine.types import AGENT_OUTCOMES, CHANNELS, Channel
 from simulator.fixtures import Fixture, FixtureError, parse_fixtures
 from simulator.transcripts.checks import CallCheck, TextCheck
 
-ACTIONS = ("send", "dial", "noinput", "hangup", "advance", "fixtures")
+ACTIONS = ("send", "dial", "noinput", "hangup", "agent", "advance", "fixtures")
 EXPECTS = frozenset({"contains", "not_contains", "regex", "exact", "end", "state", "push", "call", "transfer"})
 TOP = frozenset({"name", "channel", "from", "to", "locale", "fixtures", "secrets", "steps"})
 
@@ -35,7 +36,7 @@ class TranscriptError(ValueError):
 class Step:
     action: str
     line: int
-    #: Text for ``send``, service code for ``dial`` ("" = the transcript's ``to``).
+    #: Text for ``send``, service code for ``dial`` ("" = the transcript's ``to``), the outcome for ``agent``.
     value: str = ""
     #: ``send: {secret: NAME}``: the value comes from ``secrets`` or ``MENUFLOW_SECRET_<NAME>``.
     secret: str | None = None
@@ -56,6 +57,8 @@ class Step:
             return f"dial {self.value}".rstrip()
         if self.action == "advance":
             return f"advance clock {self.seconds:g} s"
+        if self.action == "agent":
+            return f"agents report {self.value}"
         return self.action
 
 
@@ -110,6 +113,10 @@ def _step(raw: Any, line: int, where: str) -> Step:
             value = _text(arg)
     elif action == "dial":
         value = "" if arg in (None, True) else _text(arg)
+    elif action == "agent":
+        if arg not in AGENT_OUTCOMES:
+            raise TranscriptError(f"{where}: agent takes one of {', '.join(AGENT_OUTCOMES)}, got {arg!r}")
+        value = str(arg)
     elif action == "advance":
         if isinstance(arg, bool) or not isinstance(arg, int | float) or arg <= 0:
             raise TranscriptError(f"{where}: advance takes a number of seconds > 0")

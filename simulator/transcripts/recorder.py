@@ -57,6 +57,8 @@ def step_of(ex: Exchange, to: str) -> dict[str, Any]:
         step = {"dial": to}
     elif ex.action == "send":
         step = {"send": {"secret": ex.secret} if ex.secret else ex.shown}
+    elif ex.action == "agent":
+        step = {"agent": ex.shown}
     else:
         step = {ex.action: True}
     reply = ex.reply

@@ -106,6 +106,8 @@ async def _perform(device: LocalDevice, step: Step, t: Transcript) -> Exchange |
         return await device.send(text)
     if step.action == "noinput":
         return await device.noinput() if device.open else "the call is not open: add a `dial:` step first"
+    if step.action == "agent":
+        return await device.agent(step.value) if t.channel == "ivr" else "only IVR calls are transferred to agents"
     return await device.hangup()
 
 

@@ -3,7 +3,8 @@
 Two days from 2025-06-01 00:00 UTC; subscribers a, b, c; five sessions:
 s1 a ussd completed (60 s): a balance query, a top-up (business), confirmed;
 s2 b sms abandoned at pkg (30 s): two invalid inputs at main, a subscribe (business);
-s3 c ivr transferred (90 s, day 2): password check, a top-up that timed out, an SMS, an offer;
+s3 c ivr transferred (90 s, day 2): password check, a top-up that timed out, an SMS, an offer; no agent
+   answered within the threshold (reported 125 s after the transfer);
 s4 a sms timed out at pkg (20 s of activity, SMS sessions live 600 s);
 s5 b ussd still open (began 50 s before the period ends).
 """
@@ -64,6 +65,7 @@ def known_events() -> list[EventRecord]:
         _r(s3 + 85, "rating", "ivr", "c", "s3", "busy", survey="csat", score=5),
         _r(s3 + 89, "transfer", "ivr", "c", "s3", "busy", target="agents"),
         _r(s3 + 90, "end", "ivr", "c", "s3", "busy", reason="transfer"),
+        _r(s3 + 214, "agent_unavailable", "ivr", "c", "s3", "busy", reason="timeout", waited=125, target="agents"),
         _r(s4, "session", "sms", "a", "s4", "main"), _r(s4, "state", "sms", "a", "s4", "main"),
         _r(s4 + 20, "state", "sms", "a", "s4", "pkg"),
         _r(s5, "session", "ussd", "b", "s5", "main"), _r(s5, "state", "ussd", "b", "s5", "main"),

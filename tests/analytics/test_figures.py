@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from app.analytics.figures import Inputs, Period, compute, percentile
+from app.analytics.html import render_html
 from tests.analytics.known_events import T0, UNTIL, known_events
 
 
@@ -73,7 +74,10 @@ def test_invalid_inputs_operations_confirmations(figures: dict[str, Any]) -> Non
 def test_offers_satisfaction_sms_and_transfers(figures: dict[str, Any]) -> None:
     assert figures["offers"] == {"X": {"shown": 2, "accepted": 1, "take_up": 0.5}}
     assert figures["satisfaction"] == {"csat": {"answers": 2, "mean": 4.5}}
-    assert (figures["sms_sent"], figures["transfers"]) == (1, 1)
+    assert (figures["sms_sent"], figures["transfers"], figures["agents_unreached"]) == (1, 1, {"timeout": 1})
+    assert "agent transfers 1, 1 reached no agent (timeout 1); agent cost" in render_html(figures)
+    quiet = compute([r for r in known_events() if r.kind != "agent_unavailable"], Period(T0, UNTIL))
+    assert quiet["agents_unreached"] == {} and "agent transfers 1; agent cost" in render_html(quiet)
 
 
 def test_timeline_counts_business_per_day_and_channel(figures: dict[str, Any]) -> None:

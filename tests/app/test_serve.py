@@ -16,6 +16,7 @@ import pytest
 from app.cli import parser
 from app.serve import Running, Server
 from engine.events.sqlite import SqliteEventStore
+from simulator.fake_asterisk import FakeAsterisk
 from simulator.smsc import SmscSimulator
 from tests.net import free_port
 
@@ -86,6 +87,28 @@ async def test_ussd_push_goes_out_as_sms(served: tuple[Running, SmscSimulator, S
         assert "验证码已短信发送" in reply
     [mt] = await smsc.wait_messages(1)
     assert mt.destination == "8613800138000" and "验证码为" in mt.text
+
+
+async def test_ivr_caller_no_agent_took_gets_the_busy_sms_through_the_bind(
+        served: tuple[Running, SmscSimulator, Server]) -> None:
+    run, smsc, _ = served
+    port = int(run.addresses["agi"].rsplit(":", 1)[1])
+    fake = FakeAsterisk("127.0.0.1", port, inputs=["0"], variables={"QUEUESTATUS": "JOINEMPTY"})
+    commands = await fake.run()
+    assert commands[-4:] == ['EXEC Queue "queue-10086,,,,120"', "GET VARIABLE QUEUESTATUS",
+                             'STREAM FILE "10086/msg/agent_busy" ""', "HANGUP"]
+    [mt] = await smsc.wait_messages(1)
+    assert mt.destination == "8613800138000" and mt.source == "10086"
+    assert mt.text.startswith("【10086】抱歉，坐席繁忙。您可随时自助办理")
+    async with aiohttp.ClientSession() as http, http.get(f"{_url(run, 'ussd')}/metrics") as resp:
+        body = await resp.text()
+    assert 'menuflow_agent_unavailable_total{reason="no_agents"} 1.0' in body
+    assert 'menuflow_transfers_total{channel="ivr"} 1.0' in body
+    assert run.events is not None and await run.events.flush()
+    records = await run.events.store.read(0, 1e12)
+    [unreached] = [r for r in records if r.kind == "agent_unavailable"]
+    assert dict(unreached.data) == {"reason": "no_agents", "waited": 0, "target": "queue-10086"}
+    assert [r.data["reason"] for r in records if r.kind == "end"] == ["transfer"]
 
 
 async def test_admin_reload_needs_token_when_configured() -> None:

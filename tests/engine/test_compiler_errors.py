@@ -136,6 +136,13 @@ CASES = [
 """,
         "f.yaml:11:15: error: states.main.options[1].key: key '1' is already used by options[0] on sms",
     ),
+    (
+        "agent wait threshold out of range",
+        HEAD.replace("states:", "agent: {target: q1, max_wait: 601}\nstates:") + """\
+  main: {type: end, text: hi}
+""",
+        "f.yaml:5:31: error: agent.max_wait: expected a number of at most 600, got 601",
+    ),
 ]
 
 

@@ -71,7 +71,7 @@ async def test_agi_tts_app_speaks_balance_text(engine: Recorder) -> None:
 
 async def test_agi_agent_transfer_and_english(engine: Recorder) -> None:
     commands, server = await agi_call(engine, ["0"], script="10086?lang=en", uniqueid="t.1")
-    assert 'EXEC Queue "queue-10086"' in commands and commands[-1] == "HANGUP"
+    assert 'EXEC Queue "queue-10086,,,,120"' in commands and commands[-1] == "HANGUP"
     assert engine.seen[0].locale == "en" and server.stats.transfers == 1
 
 

@@ -68,6 +68,25 @@ async def test_ivr_keypad_sends_dtmf_and_noinput(phone: Callable[..., Driver]) -
     assert not d.model.open
 
 
+async def test_ivr_agent_queue_report_shows_the_busy_sms(phone: Callable[..., Driver]) -> None:
+    d = phone("ivr")
+    await d.keys("\r", answers=2)
+    await d.keys("0", answers=3)  # the key, the transfer, "call ended"
+    assert d.model.history[-2].text.endswith("[transfer to queue-10086, at most 120 s: /agent OUTCOME]")
+    await d.keys("/agent timeout\r", answers=4)
+    shown = [(line.who, line.channel, line.text) for line in d.model.history[-4:]]
+    assert shown[:2] == [("me", "ivr", "[agents: timeout]"),
+                         ("net", "ivr", "坐席繁忙，已短信告知您自助办理方式，再见。")]
+    assert shown[2] == ("info", "ivr", "call ended")
+    assert shown[3][:2] == ("sms", "sms") and shown[3][2].startswith("【10086】抱歉，坐席繁忙。")
+    assert "【10086】抱歉，坐席繁忙" in snapshot(d.phone.app, 120, 40)
+    await d.command("/agent later")
+    assert d.last.startswith("not understood: /agent later")
+    await d.command("/channel sms")
+    await d.command("/agent timeout")
+    assert d.last == "only IVR calls are transferred to agents"
+
+
 async def test_switch_channel_subscriber_and_language(phone: Callable[..., Driver]) -> None:
     d = phone("sms")
     await d.keys(F["f2"])

@@ -67,3 +67,18 @@ async def test_a_wrong_password_is_recorded_under_its_own_name_and_replays(
     monkeypatch.setenv("MENUFLOW_SECRET_PASSWORD_2", "123456")
     result = await run_suite([str(tmp_path)], registry)
     assert [(o.name, o.error, o.failure) for o in result.outcomes if not o.passed] == []
+
+
+async def test_an_agent_report_is_recorded_and_replays(phone: Callable[..., Driver], registry: FlowRegistry,
+                                                       tmp_path: Path) -> None:
+    d = phone("ivr")
+    d.model.recorder = Recorder(str(tmp_path / "agents.yaml"))
+    await d.keys("\r", answers=2)
+    await d.keys("0", answers=3)
+    await d.keys("/agent busy\r", answers=4)
+    [path] = d.model.recorder.save()
+    steps = yaml.safe_load(Path(path).read_text(encoding="utf-8"))["steps"]
+    assert steps[-1] == {"agent": "busy", "contains": "坐席繁忙，已短信告知您自助办理方式，再见。",
+                         "state": "10086:main", "end": True, "push": True}
+    result = await run_suite([str(tmp_path)], registry)
+    assert result.passed and result.outcomes[0].steps == 3

@@ -13,7 +13,7 @@ from prompt_toolkit.output import DummyOutput
 from engine.flow.registry import FlowRegistry
 from engine.run.build import build_engine
 from engine.run.engine import Engine
-from engine.types import Reply
+from engine.types import Reply, Transfer
 from gateways.http_app import create_http_app
 from gateways.ivr.twiml import add_twiml_routes
 from gateways.sms.options import SmppOptions
@@ -91,7 +91,13 @@ async def test_remote_ivr_is_a_twiml_caller(server: str) -> None:
         assert cancelled.reply is not None and "Nothing was changed" in cancelled.reply.text and not dev.open
         await dev.dial()
         transfer = await dev.send("0")
-        assert transfer.reply is not None and transfer.reply.transfer is not None and not dev.open
+        assert transfer.reply is not None and transfer.reply.transfer == Transfer("queue-10086", max_wait=120)
+        assert not dev.open
+        with pytest.raises(RuntimeError, match="TwiML has no DialCallStatus for 'full'"):
+            await dev.agent("full")
+        busy = await dev.agent("timeout")  # as Twilio requests the Dial's action: DialCallStatus=no-answer
+        assert busy.reply is not None and busy.reply.text.startswith("All our agents are busy. We have sent you")
+        assert busy.action == "agent" and busy.shown == "timeout" and busy.reply.end and not dev.open
         await dev.dial()
         await dev.hangup()
         assert not dev.open

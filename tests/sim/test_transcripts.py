@@ -92,6 +92,8 @@ def test_coverage_threshold_passes_on_the_demo_suite(capsys: pytest.CaptureFixtu
     ("channel: sms\nfrom: '1'\nfixtures: {balance: {fail: business}}\nsteps: [{send: x}]\n",
      "a business failure needs a 'code'"),
     ("channel: sms\nfrom: '1'\nsteps: [{advance: -1}]\n", "advance takes a number of seconds > 0"),
+    ("channel: ivr\nfrom: '1'\nsteps: [{agent: later}]\n",
+     ":3: agent takes one of answered, timeout, full, no_agents, busy, failed, got 'later'"),
 ])
 def test_transcript_format_errors_name_file_and_line(tmp_path: Path, text: str, message: str) -> None:
     path = write(tmp_path, "t.yaml", text)
@@ -108,6 +110,7 @@ async def test_runtime_errors_are_reported_per_transcript(tmp_path: Path, regist
     write(tmp_path, "unknown_op.yaml", "channel: sms\nfrom: '8613800138000'\nfixtures: {nosuch: timeout}\n"
           "steps:\n  - send: YE\n")
     write(tmp_path, "broken.yaml", "channel: [\n")
+    write(tmp_path, "smsagent.yaml", "channel: sms\nfrom: '8613800138000'\nsteps:\n  - agent: timeout\n")
     result = await run_suite([str(tmp_path)], registry)
     by_name = {Path(o.path).name: o for o in result.outcomes}
     secret = by_name["secret.yaml"].failure
@@ -116,6 +119,8 @@ async def test_runtime_errors_are_reported_per_transcript(tmp_path: Path, regist
     assert nodial is not None and "add a `dial:` step first" in nodial.problems[0]
     assert by_name["unknown_op.yaml"].error == "fixtures for unknown operation(s): nosuch"
     assert "not valid YAML" in (by_name["broken.yaml"].error or "")
+    smsagent = by_name["smsagent.yaml"].failure
+    assert smsagent is not None and smsagent.problems == ["only IVR calls are transferred to agents"]
 
 
 async def test_secrets_come_from_the_environment(tmp_path: Path, registry: FlowRegistry,
