@@ -60,7 +60,7 @@ BUILTIN: dict[str, dict[str, str]] = {
         "en": "This service needs your service password first; nothing was done.",
     },
     "agent_busy_sms": {
-        "zh": "【10086】人工服务时间为{{ hours }}。您可随时自助办理：发送YE查话费、CXLL查流量、CD看菜单到10086，"
+        "zh": "【10086】人工服务时间为{{ hours }}。自助办理：发送YE查话费、CXLL查流量、CD看菜单到10086，"
               "或拨打*100#。",
         "en": "[10086] Agents are available {{ hours }}. Self-service any time: text YE (balance), CXLL (data) or "
               "CD (menu) to 10086, or dial *100#.",

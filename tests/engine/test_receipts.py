@@ -168,6 +168,14 @@ def test_the_busy_sms_after_a_wait_is_one_message_for_any_threshold() -> None:
     assert flow.message("agent_wait_sms", "sms", "zh", {"minutes": 12}).count("12分钟") == 1
 
 
+def test_the_closed_hours_sms_is_one_message() -> None:
+    """At 72 characters the Chinese text went out in two parts; the longest hours string is 11 characters."""
+    flow = load_registry("flows").current["10086"]
+    for locale in ("zh", "en"):
+        text = flow.message("agent_busy_sms", "sms", locale, {"hours": "08:00-22:00"})
+        assert sms_segments(text)[1] == 1, (locale, text)
+
+
 async def test_each_way_of_reaching_no_agent_gets_the_sms_once_in_the_callers_language(tmp_path: Path) -> None:
     engine, _, events = engine_for(waiting_flow(tmp_path))
     for i, reason in enumerate(("full", "no_agents", "busy", "failed")):
