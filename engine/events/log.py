@@ -75,8 +75,8 @@ class EventLog:
         """Write ``count`` queued records (all by default), batch by batch; False (records kept) when
         the store failed."""
         left = len(self.queue) if count is None else min(count, len(self.queue))
-        while left > 0:
-            n = min(self.batch, left)
+        while left > 0 and self.queue:  # another flush (close(), a test) may have written some meanwhile
+            n = min(self.batch, left, len(self.queue))
             events = [self.queue.popleft() for _ in range(n)]
             try:
                 await self.store.write(events)

@@ -143,6 +143,15 @@ async def test_a_quiet_queue_is_written_after_the_interval() -> None:
     await events.close()
 
 
+async def test_two_flushes_at_once_write_each_record_once() -> None:
+    store = _SlowStore()
+    events = EventLog(store, Recorder(KEY), batch=10)  # type: ignore[arg-type]
+    for i in range(35):
+        events(_event(i))
+    assert all(await asyncio.gather(events.flush(), events.flush(), events.flush(30)))
+    assert sum(store.sizes) == 35 == events.written and not events.queue
+
+
 def test_an_event_that_cannot_be_recorded_is_dropped_and_counted() -> None:
     events = EventLog(_SlowStore(), Recorder(KEY))  # type: ignore[arg-type]
     events(EngineEvent("call", "ussd:x", "ussd", "main", 1, "menu", None, ZH, 1.0, 1.0))  # type: ignore[arg-type]
