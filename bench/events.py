@@ -5,9 +5,10 @@ reports ``event_log_cost``, the share of the serve path it takes (target ≤ 5 %
 ``bench.engine`` reports ``event_log_step_cost`` against an engine step with a
 do-nothing observer: each timed batch ends by writing what it queued
 (``logged``), so hashing, JSON and SQLite are all inside the window even though
-the step never yields to the writer. ``bench.ussd``'s baseline server has no
-observer at all, so its figure also carries building the events (which serve
-already pays for its Prometheus metrics): an upper bound.
+the step never yields to the writer. ``bench.ussd``'s baseline is the same
+serve with ``--events off``, whose Prometheus observer still has the engine
+build every event: its figure is what the log itself adds (recording, the
+queue, the writer thread and SQLite), per request.
 """
 
 from __future__ import annotations
