@@ -33,7 +33,8 @@ bye: {type: end, text: {zh: "再见{{ number }}", en: ""}}
 
 
 def prompts(flow: str = "k") -> list[Prompt]:
-    return list(iter_prompts(registry_of(compile_states(STATES, flow=flow, extra="messages: {busy: 忙, goodbye: {zh: 再见, ivr: {zh: 再会}}}\n"))))
+    extra = "messages: {busy: 忙, goodbye: {zh: 再见, ivr: {zh: 再会}}}\n"
+    return list(iter_prompts(registry_of(compile_states(STATES, flow=flow, extra=extra))))
 
 
 def test_each_state_text_per_locale_under_the_id_the_engine_plays() -> None:

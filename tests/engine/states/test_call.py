@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
 
+from engine.backend.demo import DemoBackend
+from engine.clock import ManualClock
+from engine.ports.backend import CallContext, OperationInfo
 from engine.ports.events import MASK
 from engine.states import call
+from engine.types import Channel
+from tests.engine.helpers import EN
 from tests.engine.states.kit import Kit, compile_states
 
 CALL = """
@@ -160,3 +166,74 @@ def test_declarations_and_graph() -> None:
     assert list(k.defines("main", bare.nodes["main"].spec)) == []
     assert k.graph_edges(bare, bare.nodes["main"]) == [("ok", "ok")]
     assert k.shape == ("[[", "]]", "box3d")
+
+
+# -- what observers hear: refusals, failures by category, receipts ---------------------------------------
+
+async def test_a_refused_call_is_reported_as_refused_not_as_a_failure() -> None:
+    states = "main:\n  type: call\n  op: topup\n  params: {amount: '10'}\n  goto: ok\nok: {type: end, text: ok}\n"
+    text, kit = await said(states)
+    assert text == "该业务需先验证服务密码，本次业务未办理。"
+    assert [e.data for e in kit.of("call")] == [{"op": "topup", "ok": False, "refused": "auth_required"}]
+
+
+@pytest.mark.parametrize(("op", "category", "business"), [("bill", "query", False), ("unknown_op", "other", False),
+                                                          ("complaint", "complaint", True)])
+async def test_a_failed_call_names_its_category_and_whether_it_was_business(op: str, category: str,
+                                                                            business: bool) -> None:
+    states = f"main:\n  type: call\n  op: {op}\n  goto: ok\nok: {{type: end, text: ok}}\n"
+    _, kit = await said(states, "unavailable", op=op)
+    [ev] = kit.of("call")
+    ms = ev.data.pop("ms")
+    assert ev.data == {"op": op, "category": category, "business": business, "params": ev.data["params"],
+                       "ok": False, "failure": "unavailable", "code": ""}
+    assert isinstance(ms, float)
+
+
+class ReceiptBackend(DemoBackend):
+    """The demo operator plus one business operation with an SMS receipt, as a configured backend may declare."""
+
+    def __init__(self, receipt: dict[str, str]) -> None:
+        super().__init__(clock=ManualClock())
+        self.receipt = receipt
+
+    def operations(self) -> Mapping[str, OperationInfo]:
+        return {**super().operations(), "order": OperationInfo("order", receipt=self.receipt, business=True)}
+
+    async def call(self, operation: str, params: Mapping[str, Any], ctx: CallContext) -> dict[str, Any]:
+        if operation == "order":
+            return {"order": "A7", "item": "流量包"}
+        return await super().call(operation, params, ctx)
+
+
+ORDER = "main:\n  type: call\n  op: order\n  result: o\n  goto: ok\nok: {type: end, text: 好}\n"
+
+
+@pytest.mark.parametrize("channel", ["ussd", "ivr"])
+async def test_a_receipt_by_sms_after_business_elsewhere_in_the_subscriber_s_language(channel: Channel) -> None:
+    receipt = {"zh": "订单{{ order }}：{{ item }}，{{ msisdn }}经{{ channel }}"}  # no English: the Chinese one
+    kit = Kit(compile_states(ORDER), backend=ReceiptBackend(receipt))
+    phone = kit.phone(channel, EN)
+    await phone.dial()
+    assert [(p.channel, p.msisdn, p.text) for p in phone.pushes] == [("sms", EN, f"订单A7：流量包，{EN}经{channel}")]
+    assert [e.data for e in kit.of("receipt")] == [{"op": "order", "ok": True, "order": "A7"}]
+
+
+async def test_no_receipt_on_sms_where_the_answer_is_one() -> None:
+    kit = Kit(compile_states(ORDER), backend=ReceiptBackend({"zh": "订单{{ order }}"}))
+    await kit.phone("sms").send("GO")
+    assert not kit.phone("sms").pushes and not kit.of("receipt")
+
+
+async def test_a_receipt_that_renders_empty_sends_nothing() -> None:
+    kit = Kit(compile_states(ORDER), backend=ReceiptBackend({"zh": "{% if none %}x{% endif %}  "}))
+    phone = kit.phone("ussd")
+    await phone.dial()
+    assert phone.pushes == [] and not kit.of("receipt")
+
+
+async def test_a_broken_receipt_template_does_not_undo_the_business() -> None:
+    kit = Kit(compile_states(ORDER), backend=ReceiptBackend({"zh": "订单{{ order"}))
+    phone = kit.phone("ussd")
+    assert (await phone.dial()).text == "好" and phone.pushes == []
+    assert [e.data for e in kit.of("receipt")] == [{"op": "order", "ok": False, "error": "TemplateError"}]

@@ -1,0 +1,140 @@
+"""``list``: the items of a backend list as numbered options, fixed options after them, the IVR in chunks.
+
+The backend's list is pinned by a fixture (``packages``), so each test says exactly
+what the subscriber is offered; the demo catalogue is in ``tests/engine/test_listing.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from engine.flow.model import Edge
+from engine.states import listing
+from engine.states.listing import IVR_CHUNK, choices, render_list
+from engine.types import Wait
+from tests.engine.helpers import EN
+from tests.engine.states.kit import Kit, compile_states
+
+STATES = """
+main:
+  type: call
+  op: packages
+  result: pk
+  goto: pick
+pick:
+  type: list
+  text: {zh: 请选择, en: Choose, ussd: {zh: 选一个, en: Pick one}}
+  items: pk.packages
+  label:
+    zh: "{{ item.name }}{{ item.price }}元"
+    en: "{{ item.name }} at {{ item.price }}"
+    ivr: {zh: "{{ item.name }}"}
+  var: chosen
+  goto: show
+  empty: none
+  invalid: {zh: 没有这一项, en: No such item}
+  options:
+    - {label: {zh: 已订业务, en: Mine}, goto: mine}
+    - {label: {zh: 帮助, en: Help}, goto: help, key: "8"}
+    - {label: 短信专享, goto: mine, channels: [sms]}
+    - {label: 会员专区, goto: mine, when: "pk.vip"}
+show: {type: end, text: "选了{{ chosen.name }}"}
+none: {type: end, text: 暂无可选}
+mine: {type: end, text: 已订业务}
+help: {type: end, text: 帮助}
+"""
+
+
+def package(n: int) -> dict[str, Any]:
+    return {"name": f"包{n}", "price": n}
+
+
+def kit(count: int = 2, states: str = STATES, **extra: Any) -> Kit:
+    result = {"packages": [package(n) for n in range(1, count + 1)], **extra}
+    return Kit(compile_states(states), fixtures={"packages": {"result": result}})
+
+
+async def test_items_then_the_fixed_options_visible_here_numbered_after_them() -> None:
+    r = await kit().phone("sms").send("GO")
+    assert r.text == "请选择\n1. 包11元\n2. 包22元\n3. 已订业务\n8. 帮助\n5. 短信专享"
+    assert r.wait == Wait("choice", max_digits=1)
+    r = await kit(vip=True).phone("ussd", EN).dial()
+    assert r.text == "Pick one\n1. 包1 at 1\n2. 包2 at 2\n3. Mine\n8. Help\n5. 会员专区"
+
+
+async def test_the_chosen_item_is_kept_whole_and_a_fixed_option_goes_its_way() -> None:
+    k = kit()
+    phone = k.phone("sms")
+    await phone.send("GO")
+    assert (await phone.send("2")).text == "选了包2"
+    await phone.send("GO")
+    assert (await phone.send("8")).text == "帮助"
+
+
+async def test_an_unknown_key_is_an_invalid_choice_in_the_state_s_words() -> None:
+    k = kit()
+    phone = k.phone("ussd")
+    await phone.dial()
+    r = await phone.send("6")
+    assert r.text == "没有这一项\n选一个\n1. 包11元\n2. 包22元\n3. 已订业务\n8. 帮助" and not r.end
+    assert [e.data for e in k.of("invalid")] == [{"count": 1, "text": "6"}]
+
+
+async def test_ten_or_more_choices_wait_for_two_digits() -> None:
+    r = await kit(9).phone("sms").send("GO")
+    assert r.wait == Wait("choice", max_digits=2) and r.text.endswith("\n10. 已订业务\n8. 帮助\n12. 短信专享")
+
+
+async def test_the_ivr_says_a_chunk_at_a_time_with_9_for_more() -> None:
+    assert IVR_CHUNK == 4
+    k = kit(6)
+    phone = k.phone("ivr")
+    first = await phone.dial()
+    assert first.text == "请选择包1请按1，包2请按2，包3请按3，包4请按4，更多选项请按9，重听请按*。"
+    second = await phone.send("9")
+    assert second.text == "请选择包5请按1，包6请按2，已订业务请按3，帮助请按8，重听请按*。"
+    assert second.wait == Wait("choice", max_digits=1)
+    assert (await phone.send("2")).text == "选了包6"
+
+
+async def test_exactly_one_chunk_on_the_ivr_has_no_more_key() -> None:
+    r = await kit(IVR_CHUNK).phone("ivr").dial()
+    assert "9" not in r.text and r.text.endswith("帮助请按8，重听请按*。")
+
+
+async def test_an_empty_list_goes_to_empty_or_shows_only_the_fixed_options() -> None:
+    assert (await kit(0).phone("sms").send("GO")).text == "暂无可选"
+    no_empty = STATES.replace("  empty: none\n", "")
+    assert (await kit(0, no_empty).phone("sms").send("GO")).text == "请选择\n1. 已订业务\n8. 帮助\n3. 短信专享"
+
+
+@pytest.mark.parametrize("packages", ["not a list", None, {"a": 1}])
+async def test_anything_but_a_list_lists_nothing(packages: Any) -> None:
+    k = Kit(compile_states(STATES), fixtures={"packages": {"result": {"packages": packages}}})
+    assert (await k.phone("sms").send("GO")).text == "暂无可选"
+
+
+def test_choices_and_rendering_start_at_the_first_item_by_default() -> None:
+    k = kit()
+    flow = k.registry.current["k"]
+    node = flow.nodes["pick"]
+    ctx = {"pk": {"packages": [package(n) for n in range(1, 7)]}}
+    offered, more = choices(flow, node, "ivr", "zh", ctx)
+    assert [(key, item["name"]) for key, _, item in offered] == [("1", "包1"), ("2", "包2"), ("3", "包3"), ("4", "包4")]
+    assert more
+    assert render_list(flow, node, "sms", "zh", ctx).startswith("请选择\n1. 包11元")
+
+
+def test_declarations() -> None:
+    f = compile_states(STATES)
+    node, k = f.nodes["pick"], listing.KIND
+    assert list(k.edges("pick", node.spec))[:2] == [Edge(("states", "pick", "goto"), "show", "chosen → chosen"),
+                                                   Edge(("states", "pick", "empty"), "none", "empty list")]
+    assert [p for p, _ in k.texts("pick", node.spec)] == [
+        ("states", "pick", "text"), ("states", "pick", "label"), ("states", "pick", "invalid"),
+        *[("states", "pick", "options", i, "label") for i in range(4)]]
+    assert list(k.expressions("pick", node.spec)) == [(("states", "pick", "items"), "pk.packages"),
+                                                     (("states", "pick", "options", 3, "when"), "pk.vip")]
+    assert k.label(f, node) == "pick: list of pk.packages"
