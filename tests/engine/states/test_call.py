@@ -187,22 +187,23 @@ async def test_a_failed_call_names_its_category_and_whether_it_was_business(op: 
     ms = ev.data.pop("ms")
     assert ev.data == {"op": op, "category": category, "business": business, "params": ev.data["params"],
                        "ok": False, "failure": "unavailable", "code": ""}
-    assert isinstance(ms, float)
+    assert isinstance(ms, float) and ms == round(ms, 2)  # milliseconds to two decimals
 
 
 class ReceiptBackend(DemoBackend):
     """The demo operator plus one business operation with an SMS receipt, as a configured backend may declare."""
 
-    def __init__(self, receipt: dict[str, str]) -> None:
+    def __init__(self, receipt: dict[str, str], result: dict[str, Any] | None = None) -> None:
         super().__init__(clock=ManualClock())
         self.receipt = receipt
+        self.result = {"order": "A7", "item": "流量包"} if result is None else result
 
     def operations(self) -> Mapping[str, OperationInfo]:
         return {**super().operations(), "order": OperationInfo("order", receipt=self.receipt, business=True)}
 
     async def call(self, operation: str, params: Mapping[str, Any], ctx: CallContext) -> dict[str, Any]:
         if operation == "order":
-            return {"order": "A7", "item": "流量包"}
+            return dict(self.result)
         return await super().call(operation, params, ctx)
 
 
@@ -217,6 +218,15 @@ async def test_a_receipt_by_sms_after_business_elsewhere_in_the_subscriber_s_lan
     await phone.dial()
     assert [(p.channel, p.msisdn, p.text) for p in phone.pushes] == [("sms", EN, f"订单A7：流量包，{EN}经{channel}")]
     assert [e.data for e in kit.of("receipt")] == [{"op": "order", "ok": True, "order": "A7"}]
+
+
+async def test_the_receipt_in_english_for_an_english_subscriber_and_without_an_order_number() -> None:
+    receipt = {"zh": "订单{{ order }}", "en": "Done{% if order %}, order {{ order }}{% endif %}."}
+    kit = Kit(compile_states(ORDER), backend=ReceiptBackend(receipt, {"item": "x"}))
+    phone = kit.phone("ivr", EN)
+    await phone.dial()
+    assert [p.text for p in phone.pushes] == ["Done."]
+    assert [e.data for e in kit.of("receipt")] == [{"op": "order", "ok": True, "order": ""}]
 
 
 async def test_no_receipt_on_sms_where_the_answer_is_one() -> None:
@@ -237,3 +247,27 @@ async def test_a_broken_receipt_template_does_not_undo_the_business() -> None:
     phone = kit.phone("ussd")
     assert (await phone.dial()).text == "好" and phone.pushes == []
     assert [e.data for e in kit.of("receipt")] == [{"op": "order", "ok": False, "error": "TemplateError"}]
+
+
+def test_what_each_way_out_sets_and_the_shapes_the_linter_checks_fields_against() -> None:
+    from engine.backend.catalogue import OPERATIONS
+    from engine.flow.shapes import Shape
+
+    k = call.KIND
+    with_result = compile_states("main:\n  type: call\n  op: bill\n  result: b\n  goto: ok\n  error: ok\n"
+                                 "ok: {type: end, text: ok}\n").nodes["main"].spec
+    merged = compile_states("main:\n  type: call\n  op: packages\n  goto: ok\n  error: ok\n"
+                            "ok: {type: end, text: ok}\n").nodes["main"].spec
+    unknown = compile_states("main:\n  type: call\n  op: nope\n  goto: ok\n"
+                             "ok: {type: end, text: ok}\n").nodes["main"].spec
+    ok, error = list(k.edges("main", with_result))
+    assert list(k.defines_along("main", with_result, ok, OPERATIONS)) == ["b"]
+    assert list(k.defines_along("main", with_result, error, OPERATIONS)) == ["error_code"]
+    ok, _ = list(k.edges("main", merged))
+    assert list(k.defines_along("main", merged, ok, OPERATIONS)) == ["packages", "count"]
+    assert list(k.defines_along("main", unknown, next(k.edges("main", unknown)), OPERATIONS)) == []
+    assert dict(k.shapes("main", with_result, OPERATIONS, {})) == {"b": Shape.of(OPERATIONS["bill"])}
+    items = Shape(frozenset(dict(OPERATIONS["packages"].result_items)["packages"]), source="items of packages.packages")
+    assert dict(k.shapes("main", merged, OPERATIONS, {})) == {"packages": Shape(element=items), "count": None}
+    assert dict(k.shapes("main", unknown, OPERATIONS, {})) == {}
+    assert dict(k.shapes("main", with_result, {}, {})) == {"b": None}

@@ -124,7 +124,7 @@ def test_choices_and_rendering_start_at_the_first_item_by_default() -> None:
     offered, more = choices(flow, node, "ivr", "zh", ctx)
     assert [(key, item["name"]) for key, _, item in offered] == [("1", "包1"), ("2", "包2"), ("3", "包3"), ("4", "包4")]
     assert more
-    assert render_list(flow, node, "sms", "zh", ctx).startswith("请选择\n1. 包11元")
+    assert render_list(flow, node, "ivr", "zh", ctx).startswith("请选择包1请按1，")
 
 
 def test_declarations() -> None:
@@ -138,3 +138,59 @@ def test_declarations() -> None:
     assert list(k.expressions("pick", node.spec)) == [(("states", "pick", "items"), "pk.packages"),
                                                      (("states", "pick", "options", 3, "when"), "pk.vip")]
     assert k.label(f, node) == "pick: list of pk.packages"
+
+
+async def test_9_chooses_the_ninth_item_where_there_is_no_more_key() -> None:
+    phone = kit(10).phone("sms")
+    await phone.send("GO")
+    assert (await phone.send("9")).text == "选了包9"
+
+
+async def test_without_its_own_words_an_invalid_choice_gets_the_built_in_ones() -> None:
+    phone = kit(2, STATES.replace("  invalid: {zh: 没有这一项, en: No such item}\n", "")).phone("sms")
+    await phone.send("GO")
+    assert (await phone.send("7")).text.startswith("输入有误，请重新选择。\n请选择\n1. 包11元")
+
+
+async def test_the_ivr_waits_for_the_keys_of_the_chunk_it_said() -> None:
+    r = await kit(12).phone("ivr").dial()
+    assert r.wait == Wait("choice", max_digits=1)  # keys 1-4 and 9, not the twelve items' 1-12
+
+
+async def test_nothing_to_list_and_nothing_fixed_still_waits_for_one_key() -> None:
+    bare = "pick:\n  type: list\n  text: 无\n  items: nothing\n  label: x\n  var: v\n  goto: pick\n"
+    r = await Kit(compile_states(bare, entry="pick")).phone("sms").send("GO")
+    assert (r.text, r.wait) == ("无", Wait("choice", max_digits=1))
+
+
+def test_declarations_of_the_way_out_and_the_item_s_scope() -> None:
+    f = compile_states(STATES.replace("  goto: show\n", "  goto: show\n  fallback: none\n"))
+    node, k = f.nodes["pick"], listing.KIND
+    edges = list(k.edges("pick", node.spec))
+    assert edges[2] == Edge(("states", "pick", "fallback"), "none", "too many tries")
+    assert [list(k.defines_along("pick", node.spec, e, {})) for e in edges[:3]] == [["chosen"], [], []]
+    assert k.scope("pick", node.spec, ("states", "pick", "label"), {}) == {"item": None}
+    assert k.scope("pick", node.spec, ("states", "pick", "text"), {}) == {}
+
+
+async def test_the_ivr_s_own_words_in_chinese_serve_an_english_caller() -> None:
+    """No English anywhere: the header, labels and fixed options fall back to the IVR's Chinese, with variables."""
+    states = """
+main:
+  type: call
+  op: packages
+  result: pk
+  goto: pick
+pick:
+  type: list
+  text: {zh: "{{ pk.who }}请选", ivr: {zh: "语音{{ pk.who }}请选"}}
+  items: pk.packages
+  label: {zh: "{{ item.name }}", ivr: {zh: "语音{{ item.name }}"}}
+  var: chosen
+  goto: pick
+  options:
+    - {label: {zh: "{{ pk.who }}的", ivr: {zh: "语音{{ pk.who }}的"}}, goto: pick}
+"""
+    k = Kit(compile_states(states), fixtures={"packages": {"result": {"who": "张三", "packages": [package(1)]}}})
+    r = await k.phone("ivr", EN).dial()
+    assert r.text == "语音张三请选 For 语音包1, press 1. For 语音张三的, press 2. To repeat, press *."

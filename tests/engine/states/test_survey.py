@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from engine.flow.model import Edge
 from engine.types import Wait
 from tests.engine.states.kit import Kit, compile_states
 
@@ -37,3 +38,9 @@ async def test_anything_else_is_a_skip_and_goes_on_quietly() -> None:
     await phone.dial()
     assert (await phone.send("5")).text == "好"
     assert [e.data for e in kit.of("survey_skipped")] == [{"survey": "csat"}] and not kit.of("survey_answer")
+
+
+def test_declarations() -> None:
+    f = compile_states(STATES)
+    node = f.nodes["main"]
+    assert list(node.kind.edges("main", node.spec)) == [Edge(("states", "main", "goto"), "after", "answered / skipped")]
