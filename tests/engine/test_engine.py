@@ -352,3 +352,37 @@ async def test_the_profile_wait_is_the_shorter_of_its_own_and_the_call_deadline(
     k.engine.call_timeout = 0.05
     k.demo.inject("profile", None, delay=0.1)
     assert (await k.phone("ussd", EN).dial()).locale == "zh"
+
+
+# -- more ways an input arrives ------------------------------------------------------------------------
+
+async def test_an_sms_session_answers_by_the_version_it_started_on() -> None:
+    k = kit()
+    phone = k.phone("sms")
+    await phone.send("GO")
+    await phone.send("1")  # v1 waits for typed text at "ask"
+    v2 = MENU.replace("ask:\n  type: input\n  text: {zh: 请输入, en: Type it}\n  var: said\n  goto: echo\n",
+                      "ask:\n  type: menu\n  text: 选\n  options: [{label: 甲, goto: echo}]\n")
+    k.registry.install([compile_states(v2, version=2)])
+    assert (await phone.send("GO")).text == "收到GO"  # v1's input state takes the keyword as text
+
+
+async def test_an_sms_on_a_session_whose_flow_went_away_can_start_anew() -> None:
+    before = Kit(compile_states(MENU, flow="old", keyword="OLD"))
+    await before.phone("sms").send("OLD")
+    after = Kit(compile_states(MENU))
+    after.engine.store = before.engine.store
+    assert (await after.phone("sms").send("GO")).text == "主菜单\n1. 输入\n2. 结束"
+
+
+async def test_the_unknown_command_prefix_is_rendered_without_session_variables() -> None:
+    k = kit("default_for: [sms]\nmessages: {unknown_command: \"{% if true %}不认识{% endif %}\"}\n")
+    assert (await k.phone("sms").send("HELLO")).text == "不认识\n主菜单\n1. 输入\n2. 结束"
+
+
+async def test_a_first_message_that_carries_text_still_begins() -> None:
+    k = kit()
+    [r] = await k.engine.handle(Inbound("ussd", ZH, "*100#", "begin", "u1", "*100#"))
+    assert r.text == "主菜单\n1. 输入\n2. 结束"
+    [r] = await k.engine.handle(Inbound("ivr", ZH, "5", "input", "i1", "10086"))  # a key before the call began
+    assert r.text.startswith("主菜单")
