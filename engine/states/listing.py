@@ -192,7 +192,9 @@ class Listing(StateKind[ListState]):
         s = turn.session
         offset = s.counters.get("offset", 0)
         turn.say(render_list(turn.flow, node, s.channel, s.locale, turn.ctx(), offset))
+        # pragma: no mutate start (equivalent: only keys are read here; the labels' language never changes them)
         offered, _ = choices(turn.flow, node, s.channel, s.locale, turn.ctx(), offset)
+        # pragma: no mutate end
         # pragma: no mutate start (equivalent: "choice" is the default kind of Wait)
         turn.wait = Wait("choice", max_digits=max((len(k) for k, _, _ in offered), default=1))
         # pragma: no mutate end
@@ -200,7 +202,9 @@ class Listing(StateKind[ListState]):
     async def feed(self, turn: Turn, node: Node[ListState], text: str) -> None:
         s = turn.session
         offset = s.counters.get("offset", 0)
+        # pragma: no mutate start (equivalent: only keys are read here; the labels' language never changes them)
         offered, more = choices(turn.flow, node, s.channel, s.locale, turn.ctx(), offset)
+        # pragma: no mutate end
         if more and text == MORE_KEY:
             s.counters["offset"] = offset + IVR_CHUNK
             self.prompt(turn, node)

@@ -194,3 +194,24 @@ pick:
     k = Kit(compile_states(states), fixtures={"packages": {"result": {"who": "张三", "packages": [package(1)]}}})
     r = await k.phone("ivr", EN).dial()
     assert r.text == "语音张三请选 For 语音包1, press 1. For 语音张三的, press 2. To repeat, press *."
+
+
+def test_mistakes_are_located_where_they_were_typed() -> None:
+    from tests.engine.states.kit import errors_of, flow_text
+
+    def located(old: str, new: str) -> str:
+        return errors_of(flow_text(STATES.replace(old, new, 1)))[0].split(": error: ")[1]
+
+    assert located("goto: mine}", "goto: nowhere}").startswith("states.pick.options[0].goto: unknown state 'nowhere'")
+    assert located('when: "pk.vip"', 'when: "pk.vip =="').startswith("states.pick.options[3].when: expression syntax")
+    assert located("items: pk.packages", "items: pk.packages ==").startswith("states.pick.items: expression syntax")
+    assert located('"{{ item.name }} at', '"{{ item.name at').startswith("states.pick.label: template syntax")
+    node = compile_states(STATES).nodes["pick"]
+    assert list(node.kind.defines("pick", node.spec)) == [(("states", "pick", "var"), "chosen")]
+
+
+async def test_the_ivr_waits_for_as_many_keys_as_the_chunk_it_said_needs() -> None:
+    states = STATES.replace('key: "8"}', 'key: "88"}')
+    phone = kit(5, states).phone("ivr")
+    assert (await phone.dial()).wait == Wait("choice", max_digits=1)
+    assert (await phone.send("9")).wait == Wait("choice", max_digits=2)  # item 5 and the fixed "88"
