@@ -386,3 +386,11 @@ async def test_a_first_message_that_carries_text_still_begins() -> None:
     assert r.text == "主菜单\n1. 输入\n2. 结束"
     [r] = await k.engine.handle(Inbound("ivr", ZH, "5", "input", "i1", "10086"))  # a key before the call began
     assert r.text.startswith("主菜单")
+
+
+async def test_a_language_without_built_in_words_gets_the_chinese_ones(redis_url: str) -> None:
+    k = kit()
+    store = k.engine.store = RedisStore(redis_url, prefix=f"mftest:{uuid.uuid4().hex}:", wait_timeout=0.05)
+    async with store.lock("ussd:c1"):
+        [r] = await k.engine.handle(Inbound("ussd", EN, "", "begin", "c1", "*100#", locale="fr"))
+    assert (r.text, r.locale) == ("系统繁忙，请稍后再试。", "fr")
