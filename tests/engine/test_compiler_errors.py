@@ -183,3 +183,32 @@ def test_not_a_mapping(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert [str(d) for d in check_paths(LANGUAGE, ["f.yaml"], None)] == [
         "f.yaml:1:1: error: a flow file must be a mapping with flow:, states:"
     ]
+
+
+def test_a_flow_file_up_to_the_size_limit_compiles_and_one_character_more_is_refused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.flow import compiler
+    from engine.flow.diagnostics import FlowError
+
+    text = HEAD + "  main: {type: end, text: 好}\n"
+    monkeypatch.setattr(compiler, "MAX_FLOW_BYTES", len(text) + 10)
+    exact = write_flow(tmp_path, text + "#" * 9 + "\n", "exact.yaml")
+    assert compiler.compile_file(LANGUAGE, str(exact)).id == "x"
+    over = write_flow(tmp_path, text + "#" * 10 + "\n", "over.yaml")
+    with pytest.raises(FlowError) as err:
+        compiler.compile_file(LANGUAGE, str(over))
+    assert str(err.value) == f"{over}:1:1: error: file larger than {len(text) + 10} characters"
+
+
+def test_a_file_that_cannot_be_read_is_one_located_error(tmp_path: Path) -> None:
+    from engine.flow.compiler import compile_file
+    from engine.flow.diagnostics import FlowError
+
+    for path, reason in ((tmp_path / "missing.yaml", "No such file"), (tmp_path / "latin1.yaml", "codec")):
+        if path.name == "latin1.yaml":
+            path.write_bytes(HEAD.encode() + "  main: {type: end, text: caf\xe9}\n".encode("latin-1"))
+        with pytest.raises(FlowError) as err:
+            compile_file(LANGUAGE, str(path))
+        [diag] = err.value.diagnostics
+        assert (diag.file, diag.line, diag.col, diag.severity, diag.path) == (str(path), 1, 1, "error", ())
+        assert diag.message.startswith("cannot read file: ") and reason in diag.message
