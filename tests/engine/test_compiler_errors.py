@@ -212,3 +212,31 @@ def test_a_file_that_cannot_be_read_is_one_located_error(tmp_path: Path) -> None
         [diag] = err.value.diagnostics
         assert (diag.file, diag.line, diag.col, diag.severity, diag.path) == (str(path), 1, 1, "error", ())
         assert diag.message.startswith("cannot read file: ") and reason in diag.message
+
+
+def errors(text: str) -> list[str]:
+    from tests.engine.states.kit import errors_of
+    return [e.split(": error: ", 1)[1] for e in errors_of(text)]
+
+
+def test_unknown_states_named_anywhere_are_located_with_a_hint_or_the_list() -> None:
+    head = HEAD.replace("entry: main\n", "entry: mian\ntriggers: {ussd: [{code: '*1#', goto: bey}]}\n")
+    assert errors(head + "  main: {type: end, text: x}\n  bye: {type: end, text: y}\n") == [
+        "entry: unknown state 'mian' (did you mean 'main'?)",
+        "triggers.ussd[0].goto: unknown state 'bey' (did you mean 'bye'?)",
+    ]
+    assert errors(HEAD + "  main: {type: message, text: x, goto: zzz}\n  bye: {type: end, text: y}\n") == [
+        "states.main.goto: unknown state 'zzz'; states are: bye, main"]
+
+
+def test_messages_a_flow_may_override_and_its_title_are_checked_where_written() -> None:
+    assert errors(HEAD.replace("title: {zh: 测试, en: Test}", "title: '{{ x'") + "  main: {type: end, text: x}\n"
+                  )[0].startswith("title: template syntax")
+    assert errors(HEAD + "  main: {type: end, text: x}\nmessages: {bussy: 忙, zzz: z}\n") == [
+        "messages.bussy: unknown message 'bussy' (did you mean 'busy'?)", "messages.zzz: unknown message 'zzz'"]
+
+
+def test_the_title_is_compiled_per_language() -> None:
+    from tests.engine.states.kit import compile_text
+    flow = compile_text(HEAD + "  main: {type: end, text: x}\n")
+    assert (flow.title.render("", "zh", "zh", {}), flow.title.render("", "en", "zh", {})) == ("测试", "Test")

@@ -545,3 +545,13 @@ async def test_the_engine_s_own_words_are_recorded_only_where_they_are_fixed() -
     turn = kit.turn("sms")
     turn.say_msg("goodbye")
     assert turn.out == ["再见"] and turn.audio == ["k/msg/goodbye"]
+
+
+async def test_back_from_behind_an_automatic_state_goes_to_the_menu_not_the_automatic_state() -> None:
+    states = MENU.replace("goto: s1}", "goto: note}") + (
+        "note:\n  type: message\n  text: 提示\n  goto: s1\n"
+        "s1:\n  type: input\n  text: 输入\n  var: v\n  goto: s1\n")
+    phone = Kit(compile_states(states)).phone("ussd")
+    await phone.dial()
+    assert (await phone.send("1")).text == "提示\n输入"
+    assert (await phone.send("0")).text == "主菜单\n1. 走"
