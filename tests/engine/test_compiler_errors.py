@@ -240,3 +240,17 @@ def test_the_title_is_compiled_per_language() -> None:
     from tests.engine.states.kit import compile_text
     flow = compile_text(HEAD + "  main: {type: end, text: x}\n")
     assert (flow.title.render("", "zh", "zh", {}), flow.title.render("", "en", "zh", {})) == ("测试", "Test")
+
+
+def test_every_mistake_in_the_overrides_is_reported_where_it_is() -> None:
+    found = errors(HEAD + "  main: {type: end, text: x}\nmessages: {zzz: z, busy: '{{ y'}\n")
+    assert found[0] == "messages.zzz: unknown message 'zzz'" and found[1].startswith("messages.busy: template syntax")
+
+
+def test_a_file_is_read_when_no_text_is_given(tmp_path: Path) -> None:
+    from engine.flow.compiler import parse_file
+    path = write_flow(tmp_path, HEAD + "  main: {type: end, text: 好}\n")
+    spec, positions, diags = parse_file(LANGUAGE, str(path))
+    assert spec is not None and spec.flow == "x" and diags == [] and positions
+    spec, _, [diag] = parse_file(LANGUAGE, str(tmp_path / "none.yaml"))
+    assert spec is None and str(diag).startswith(f"{tmp_path / 'none.yaml'}:1:1: error: cannot read file: ")
