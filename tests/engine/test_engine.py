@@ -200,6 +200,7 @@ async def test_sms_unknown_text_gets_the_default_flow_with_its_own_prefix() -> N
             "messages: {unknown_command: {zh: 不认识, sms: 短信不认识}, no_pending: {zh: 无, sms: 无待办}}\n")
     assert (await k.phone("sms").send("HELLO")).text == "短信不认识\n主菜单\n1. 输入\n2. 结束"
     assert (await k.phone("sms", EN).send("y")).text == "无待办\nMain\n1. Type\n2. Done"
+    assert [e.at for e in k.of("session")] == [k.clock.now()] * 2
 
 
 # -- USSD and IVR begins ---------------------------------------------------------------------------

@@ -101,3 +101,17 @@ async def test_an_operation_above_the_session_s_level_is_refused_and_logged(capl
         r = await kit.phone("ussd").dial()
     assert r.text == "该业务需先验证服务密码，本次业务未办理。"
     assert caplog.messages == ["topup refused for ussd:c1: needs password, session has none"]
+
+
+async def test_recording_a_check_says_whether_the_session_s_level_changed() -> None:
+    from engine.run import guard
+
+    kit = Kit(compile_states(CHECK))
+    world = kit.engine.world
+    session = Session("ivr:c", ZH, "ivr", "k", 1, "main", "zh", 0.0)
+    assert not await guard.record(world, session, OPERATIONS["balance"], True, "", 5.0)  # grants nothing
+    assert not await guard.record(world, session, OPERATIONS["verify_password"], False, "", 5.0)
+    assert (session.auth_level, await world.limits.used(source_key(session, OPERATIONS["verify_password"], ""),
+                                                        SOURCE_WINDOW)) == ("none", 1)
+    assert await guard.record(world, session, OPERATIONS["verify_password"], True, "", 7.0)
+    assert (session.auth_level, session.auth_at) == ("password", 7.0)
