@@ -246,6 +246,7 @@ async def test_a_session_on_a_flow_or_state_that_went_away_starts_over_at_the_de
     assert [(e.session_key, e.flow, e.state, e.data, e.at) for e in after.of("end")] == [
         ("ussd:c1", "old", "main", {"reason": "replaced"}, after.clock.now()),
         ("ussd:c2", "k", "ask", {"reason": "replaced"}, after.clock.now())]
+    assert [e.at for e in after.of("session")] == [after.clock.now()] * 2
 
 
 async def test_a_session_on_a_flow_that_went_away_without_a_default_is_told_so() -> None:
