@@ -169,6 +169,6 @@ def compile_file(lang: Language, path: str) -> CompiledFlow:
     # pragma: no mutate start (equivalent: without the text the file is read again; diags come exactly without a spec)
     spec, positions, diags = parse_file(lang, path, source)
     if diags or spec is None:
-        # pragma: no mutate end
         raise FlowError(diags)
+    # pragma: no mutate end
     return compile_spec(lang, spec, path, positions, source)

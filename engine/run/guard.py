@@ -39,8 +39,8 @@ async def refusal(world: TurnContext, session: Session, info: OperationInfo, sou
         return "too_frequent"
     # pragma: no mutate start (equivalent: both limiters read a count without its window)
     if info.grants and await limits.used(source_key(session, info, source), SOURCE_WINDOW) >= SOURCE_TRIES:
-    # pragma: no mutate end
         return "too_frequent"
+    # pragma: no mutate end
     return None
 
 

@@ -8,6 +8,7 @@ import logging
 import pytest
 
 from engine.backend.catalogue import OPERATIONS
+from engine.ports.backend import BackendTimeout
 from engine.run.guard import SOURCE_TRIES, SOURCE_WINDOW, source_key
 from engine.session import Session
 from engine.types import Inbound
@@ -115,3 +116,12 @@ async def test_recording_a_check_says_whether_the_session_s_level_changed() -> N
                                                         SOURCE_WINDOW)) == ("none", 1)
     assert await guard.record(world, session, OPERATIONS["verify_password"], True, "", 7.0)
     assert (session.auth_level, session.auth_at) == ("password", 7.0)
+
+
+async def test_a_password_check_that_timed_out_is_not_a_wrong_password() -> None:
+    kit = Kit(compile_states(CHECK.replace("  errors: {WRONG_PASSWORD: wrong}\n",
+                                           "  errors: {WRONG_PASSWORD: wrong}\n  timeout: wrong\n")))
+    kit.demo.inject("verify_password", BackendTimeout("slow"))
+    assert [await attempt(kit, "123456") for _ in range(3)] == ["密码错误"] * 3  # the timeout branch
+    kit.demo.inject("verify_password", None)
+    assert await attempt(kit, "123456") == "通过True"

@@ -170,6 +170,16 @@ def test_declarations_and_graph() -> None:
 
 # -- what observers hear: refusals, failures by category, receipts ---------------------------------------
 
+async def test_a_successful_call_names_its_category_and_whether_it_was_business() -> None:
+    states = "main:\n  type: call\n  op: complaint\n  params: {category: x}\n  goto: ok\nok: {type: end, text: ok}\n"
+    _, kit = await said(states, {"result": {"ticket": "T1"}}, op="complaint")
+    [ev] = kit.of("call")
+    assert (ev.data["category"], ev.data["business"], ev.data["ok"]) == ("complaint", True, True)
+    assert ev.data["ms"] == round(ev.data["ms"], 2)
+    _, kit = await said(CALL, {"result": {"total": "1"}})
+    assert (kit.of("call")[0].data["category"], kit.of("call")[0].data["business"]) == ("query", False)
+
+
 async def test_a_refused_call_is_reported_as_refused_not_as_a_failure() -> None:
     states = "main:\n  type: call\n  op: topup\n  params: {amount: '10'}\n  goto: ok\nok: {type: end, text: ok}\n"
     text, kit = await said(states)

@@ -206,6 +206,10 @@ def test_mistakes_are_located_where_they_were_typed() -> None:
     assert located('when: "pk.vip"', 'when: "pk.vip =="').startswith("states.pick.options[3].when: expression syntax")
     assert located("items: pk.packages", "items: pk.packages ==").startswith("states.pick.items: expression syntax")
     assert located('"{{ item.name }} at', '"{{ item.name at').startswith("states.pick.label: template syntax")
+    assert located("{zh: 已订业务, en: Mine}", "'{{ mine'").startswith("states.pick.options[0].label: template syntax")
+    assert located("{zh: 没有这一项, en: No such item}", "'{{ no'").startswith("states.pick.invalid: template syntax")
+    assert located("{zh: 请选择, en: Choose, ussd: {zh: 选一个, en: Pick one}}", "'{{ x'").startswith(
+        "states.pick.text: template syntax")
     node = compile_states(STATES).nodes["pick"]
     assert list(node.kind.defines("pick", node.spec)) == [(("states", "pick", "var"), "chosen")]
 
