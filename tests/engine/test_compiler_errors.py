@@ -190,3 +190,74 @@ def test_not_a_mapping(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert [str(d) for d in check_paths(LANGUAGE, ["f.yaml"], None)] == [
         "f.yaml:1:1: error: a flow file must be a mapping with flow:, states:"
     ]
+
+
+def test_a_flow_file_up_to_the_size_limit_compiles_and_one_character_more_is_refused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.flow import compiler
+    from engine.flow.diagnostics import FlowError
+
+    text = HEAD + "  main: {type: end, text: 好}\n"
+    monkeypatch.setattr(compiler, "MAX_FLOW_BYTES", len(text) + 10)
+    exact = write_flow(tmp_path, text + "#" * 9 + "\n", "exact.yaml")
+    assert compiler.compile_file(LANGUAGE, str(exact)).id == "x"
+    over = write_flow(tmp_path, text + "#" * 10 + "\n", "over.yaml")
+    with pytest.raises(FlowError) as err:
+        compiler.compile_file(LANGUAGE, str(over))
+    assert str(err.value) == f"{over}:1:1: error: file larger than {len(text) + 10} characters"
+
+
+def test_a_file_that_cannot_be_read_is_one_located_error(tmp_path: Path) -> None:
+    from engine.flow.compiler import compile_file
+    from engine.flow.diagnostics import FlowError
+
+    for path, reason in ((tmp_path / "missing.yaml", "No such file"), (tmp_path / "latin1.yaml", "codec")):
+        if path.name == "latin1.yaml":
+            path.write_bytes(HEAD.encode() + "  main: {type: end, text: caf\xe9}\n".encode("latin-1"))
+        with pytest.raises(FlowError) as err:
+            compile_file(LANGUAGE, str(path))
+        [diag] = err.value.diagnostics
+        assert (diag.file, diag.line, diag.col, diag.severity, diag.path) == (str(path), 1, 1, "error", ())
+        assert diag.message.startswith("cannot read file: ") and reason in diag.message
+
+
+def errors(text: str) -> list[str]:
+    from tests.engine.states.kit import errors_of
+    return [e.split(": error: ", 1)[1] for e in errors_of(text)]
+
+
+def test_unknown_states_named_anywhere_are_located_with_a_hint_or_the_list() -> None:
+    head = HEAD.replace("entry: main\n", "entry: mian\ntriggers: {ussd: [{code: '*1#', goto: bey}]}\n")
+    assert errors(head + "  main: {type: end, text: x}\n  bye: {type: end, text: y}\n") == [
+        "entry: unknown state 'mian' (did you mean 'main'?)",
+        "triggers.ussd[0].goto: unknown state 'bey' (did you mean 'bye'?)",
+    ]
+    assert errors(HEAD + "  main: {type: message, text: x, goto: zzz}\n  bye: {type: end, text: y}\n") == [
+        "states.main.goto: unknown state 'zzz'; states are: bye, main"]
+
+
+def test_messages_a_flow_may_override_and_its_title_are_checked_where_written() -> None:
+    assert errors(HEAD.replace("title: {zh: 测试, en: Test}", "title: '{{ x'") + "  main: {type: end, text: x}\n"
+                  )[0].startswith("title: template syntax")
+    assert errors(HEAD + "  main: {type: end, text: x}\nmessages: {bussy: 忙, zzz: z}\n") == [
+        "messages.bussy: unknown message 'bussy' (did you mean 'busy'?)", "messages.zzz: unknown message 'zzz'"]
+
+
+def test_the_title_is_compiled_per_language() -> None:
+    from tests.engine.states.kit import compile_text
+    flow = compile_text(HEAD + "  main: {type: end, text: x}\n")
+    assert (flow.title.render("", "zh", "zh", {}), flow.title.render("", "en", "zh", {})) == ("测试", "Test")
+
+
+def test_every_mistake_in_the_overrides_is_reported_where_it_is() -> None:
+    found = errors(HEAD + "  main: {type: end, text: x}\nmessages: {zzz: z, busy: '{{ y'}\n")
+    assert found[0] == "messages.zzz: unknown message 'zzz'" and found[1].startswith("messages.busy: template syntax")
+
+
+def test_a_file_is_read_when_no_text_is_given(tmp_path: Path) -> None:
+    from engine.flow.compiler import parse_file
+    path = write_flow(tmp_path, HEAD + "  main: {type: end, text: 好}\n")
+    spec, positions, diags = parse_file(LANGUAGE, str(path))
+    assert spec is not None and spec.flow == "x" and diags == [] and positions
+    spec, _, [diag] = parse_file(LANGUAGE, str(tmp_path / "none.yaml"))
+    assert spec is None and str(diag).startswith(f"{tmp_path / 'none.yaml'}:1:1: error: cannot read file: ")

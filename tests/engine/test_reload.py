@@ -67,5 +67,32 @@ async def test_changed_flow_without_version_bump_is_reported(tmp_path: Path) -> 
     assert engine.registry.load() == []  # same content: nothing to say
     write_flow(tmp_path, V.format(v=1).replace("结束于版本1", "改过了"), "r.yaml")
     [warning] = engine.registry.load()
-    assert str(warning).endswith("warning: version: flow 'r' changed but is still version 1: live sessions on it "
-                                 "switch to the new content; bump `version:` to keep them on the old one")
+    assert str(warning) == f"{tmp_path / 'r.yaml'}:3:10: warning: version: flow 'r' changed but is still version 1: " \
+        "live sessions on it switch to the new content; bump `version:` to keep them on the old one"
+
+
+def test_yml_files_are_flows_too_and_the_editor_schema_is_not_one(tmp_path: Path) -> None:
+    from engine.flow.registry import FlowRegistry
+    from engine.states import LANGUAGE
+
+    write_flow(tmp_path, V.format(v=1), "r.yml")
+    schema = write_flow(tmp_path, "{}", "schema.json")
+    (tmp_path / "more").mkdir()
+    other = write_flow(tmp_path / "more", V.format(v=1).replace("flow: r", "flow: s").replace("*1#", "*2#"), "s.yaml")
+    registry = FlowRegistry(LANGUAGE, [str(schema), str(tmp_path / "r.yml"), str(other)])
+    registry.load()
+    assert set(registry.current) == {"r", "s"}
+    registry = FlowRegistry(LANGUAGE, [str(tmp_path)])
+    registry.load()
+    assert set(registry.current) == {"r", "s"}
+
+
+def test_a_load_returns_the_warnings_across_files(tmp_path: Path) -> None:
+    from engine.flow.registry import FlowRegistry
+    from engine.states import LANGUAGE
+
+    write_flow(tmp_path, V.format(v=1), "r.yaml")
+    write_flow(tmp_path, V.format(v=1).replace("flow: r", "flow: s").replace('"*1#"', '"*1*1#"'), "s.yaml")
+    warnings = FlowRegistry(LANGUAGE, [str(tmp_path)]).load()
+    assert {w.severity for w in warnings} == {"warning"}
+    assert any("*1*1#" in w.message for w in warnings)

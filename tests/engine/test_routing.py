@@ -68,3 +68,11 @@ def test_a_trigger_goto_starts_past_the_entry() -> None:
     assert r.sms_keyword("B") == r.ussd_code("*5#") == r.ivr_number("5") == Route("g", "b")
     assert r.ussd_code("*5*1#") == Route("g", "b", ("1",))
     assert r.default("ussd") == Route("g", None)  # input no trigger claims starts at the entry
+
+
+def test_an_ivr_script_name_with_a_query_is_matched_whole_first() -> None:
+    a = compile_states(STATES, flow="a", keyword="A", number="menu?lang=en")
+    b = compile_states(STATES, flow="b", keyword="B", number="menu")
+    r = Router(registry_of(a, b))
+    assert r.ivr_number("menu?lang=en") == Route("a", None)
+    assert r.ivr_number("menu?lang=zh") == Route("b", None)

@@ -97,3 +97,72 @@ def test_ltext_falls_back_channel_then_locale_then_default_then_anything() -> No
     assert only.get("sms", "zh", "zh").source == "only"
     assert LText({}).get("sms", "zh", "zh").source == ""
     assert t.render("sms", "en", "zh", {}) == "sms-en"
+
+
+# --- the bounds on one render: at each limit it renders, one past it the text is blank and the log says why ---
+
+def blank_because(source: str, caplog: pytest.LogCaptureFixture, ctx: dict[str, object] | None = None) -> str:
+    """Render a template that must go past a bound: the subscriber gets nothing, the log gets the reason."""
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="menuflow.templates"):
+        assert compile_template(source).render(ctx or {}) == ""
+    [record] = caplog.records
+    return record.getMessage()
+
+
+def test_powers_up_to_the_largest_exponent(caplog: pytest.LogCaptureFixture) -> None:
+    assert compile_template("{{ 2 ** 128 }}").render({}) == str(2**128)
+    assert compile_template("{{ 2 ** -128 }}").render({}) == str(2**-128)
+    assert blank_because("{{ 2 ** 129 }}", caplog) == \
+        "template render stopped: exponent 129 over 128 in '{{ 2 ** 129 }}'"
+    assert blank_because("{{ 2 ** -129 }}", caplog).startswith("template render stopped: exponent -129 over 128")
+    assert compile_template("{{ 3 * 200 }}").render({}) == "600"  # a product is not a power
+
+
+def test_repetition_up_to_its_limit_on_either_side(caplog: pytest.LogCaptureFixture) -> None:
+    assert compile_template("{{ 'ab' * 512 }}").render({}) == "ab" * 512
+    assert compile_template("{{ (512 * [1]) | length }}").render({}) == "512"
+    assert blank_because("{{ 'ab' * 513 }}", caplog) == \
+        "template render stopped: '*' would make 1026 items in \"{{ 'ab' * 513 }}\""
+    assert blank_because("{{ 1025 * [0] }}", caplog).startswith("template render stopped: '*' would make 1025 items")
+
+
+def test_ranges_and_centring_up_to_their_limits(caplog: pytest.LogCaptureFixture) -> None:
+    assert compile_template("{{ range(1000) | list | length }}").render({}) == "1000"
+    assert blank_because("{{ range(1001) | list | length }}", caplog).startswith(
+        "template render stopped: range of 1001 over 1000")
+    assert compile_template("{{ 'x' | center }}").render({}) == "x".center(80)  # 80 wide by default
+    assert compile_template("{{ 'x' | center(1024) }}").render({}) == "x".center(1024)
+    assert blank_because("{{ 'x' | center(1025) }}", caplog).startswith(
+        "template render stopped: center width 1025 over 1024")
+
+
+def test_output_up_to_its_limit(caplog: pytest.LogCaptureFixture) -> None:
+    sixteen_k = "{% for i in range(16) %}{{ 'x' * 1024 }}{% endfor %}"
+    assert len(compile_template(sixteen_k).render({})) == 16_384
+    assert blank_because(sixteen_k + "!", caplog).startswith("template render stopped: output over 16384 characters")
+
+
+def test_a_slow_render_stops_at_its_deadline(caplog: pytest.LogCaptureFixture) -> None:
+    nested = "{% for i in range(1000) %}{% for j in range(1000) %}{% endfor %}{% endfor %}"  # no output to count
+    assert blank_because(nested, caplog).startswith("template render stopped: render over 20 ms in ")
+    # a loop over a long list writes (empty) chunks: the join checks the clock between them
+    long_loop = "{% for i in items %}{{ i }}{% endfor %}"
+    assert blank_because(long_loop, caplog, {"items": [""] * 500_000}).startswith(
+        "template render stopped: render over 20 ms in ")
+
+
+def test_a_missing_locale_falls_back_to_the_flow_s_own_not_the_first_written() -> None:
+    text = LText({("", "zh"): Tpl("中"), ("", "en"): compile_template("English {{ n }}")})
+    assert text.render("sms", "fr", "en", {"n": 1}) == "English 1"
+
+
+def test_loops_two_deep_compile_and_three_deep_are_refused() -> None:
+    two = "{% for a in x %}{% if a %}{% for b in a %}{{ b }}{% endfor %}{% endif %}{% endfor %}"
+    assert compile_template(two).render({"x": [[1, 2], [3]]}) == "123"
+    three = "{% for a in x %}{% for b in a %}{% for c in b %}{% endfor %}{% endfor %}{% endfor %}"
+    with pytest.raises(TemplateError) as err:
+        compile_template("{% if y %}" + three + "{% endif %}")
+    assert str(err.value) == f"loops nested more than 2 deep in {'{% if y %}' + three + '{% endif %}'!r}"
+    side_by_side = "{% for a in x %}{% for b in a %}{% endfor %}{% endfor %}{% for c in x %}{% endfor %}"
+    assert compile_template(side_by_side).render({"x": []}) == ""

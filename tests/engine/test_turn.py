@@ -514,3 +514,44 @@ async def test_where_a_dial_or_a_call_starts_and_when_it_is_refused() -> None:
                              "states:\n  main: {type: end, text: hi}\n")
     [r] = await Kit(ussd_only).engine.handle(Inbound("ivr", EN, "", "begin", "i3", "10086"))
     assert (r.channel, r.msisdn, r.text, r.locale, r.end) == ("ivr", EN, NO_SERVICE, "zh", True)
+
+
+async def test_a_recording_only_where_the_words_said_on_that_channel_and_language_are_fixed() -> None:
+    states = ("a:\n  type: input\n  text: {zh: 输入, en: Enter}\n  var: v\n  kind: digits\n"
+              "  error: {zh: 错, en: Wrong, ivr: {zh: '语音错{{ msisdn[-1] }}'}}\n  goto: a\n"
+              "b:\n  type: input\n  text: {zh: 再输入, en: Again}\n  var: v\n  kind: digits\n"
+              "  error: {zh: 错B, ivr: {zh: '语音错B{{ msisdn[-1] }}'}}\n  goto: b\n")
+    kit = Kit(compile_states(states, entry="a"))
+    turn = kit.turn("ivr", state="a")
+    await turn.invalid(turn.node, "invalid_input")
+    assert turn.out == ["语音错0", "输入"] and not turn.recorded
+    turn = kit.turn("ivr", locale="en", state="a")
+    await turn.invalid(turn.node, "invalid_input")
+    assert turn.out == ["Wrong", "Enter"] and turn.recorded and turn.audio == ["k/a/error", "k/a"]
+    turn = kit.turn("ivr", locale="en", state="b")  # no English error: the IVR's Chinese one, which varies
+    await turn.invalid(turn.node, "invalid_input")
+    assert turn.out == ["语音错B0", "Again"] and not turn.recorded
+
+
+async def test_the_engine_s_own_words_are_recorded_only_where_they_are_fixed() -> None:
+    over = "messages:\n  goodbye: {zh: 再见, ivr: {zh: '语音再见{{ msisdn[-1] }}'}}\n"
+    kit = Kit(compile_states(MENU + "s1: {type: end, text: x}", extra=over))
+    turn = kit.turn("ivr")
+    turn.say_msg("goodbye")
+    assert turn.out == ["语音再见0"] and not turn.recorded
+    turn = kit.turn("ivr", locale="en")
+    turn.say_msg("goodbye")
+    assert turn.out == ["语音再见0"] and not turn.recorded
+    turn = kit.turn("sms")
+    turn.say_msg("goodbye")
+    assert turn.out == ["再见"] and turn.audio == ["k/msg/goodbye"]
+
+
+async def test_back_from_behind_an_automatic_state_goes_to_the_menu_not_the_automatic_state() -> None:
+    states = MENU.replace("goto: s1}", "goto: note}") + (
+        "note:\n  type: message\n  text: 提示\n  goto: s1\n"
+        "s1:\n  type: input\n  text: 输入\n  var: v\n  goto: s1\n")
+    phone = Kit(compile_states(states)).phone("ussd")
+    await phone.dial()
+    assert (await phone.send("1")).text == "提示\n输入"
+    assert (await phone.send("0")).text == "主菜单\n1. 走"

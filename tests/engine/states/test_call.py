@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
 
+from engine.backend.demo import DemoBackend
+from engine.clock import ManualClock
+from engine.ports.backend import CallContext, OperationInfo
 from engine.ports.events import MASK
 from engine.states import call
+from engine.types import Channel
+from tests.engine.helpers import EN
 from tests.engine.states.kit import Kit, compile_states
 
 CALL = """
@@ -160,3 +166,118 @@ def test_declarations_and_graph() -> None:
     assert list(k.defines("main", bare.nodes["main"].spec)) == []
     assert k.graph_edges(bare, bare.nodes["main"]) == [("ok", "ok")]
     assert k.shape == ("[[", "]]", "box3d")
+
+
+# -- what observers hear: refusals, failures by category, receipts ---------------------------------------
+
+async def test_a_successful_call_names_its_category_and_whether_it_was_business() -> None:
+    states = "main:\n  type: call\n  op: complaint\n  params: {category: x}\n  goto: ok\nok: {type: end, text: ok}\n"
+    _, kit = await said(states, {"result": {"ticket": "T1"}}, op="complaint")
+    [ev] = kit.of("call")
+    assert (ev.data["category"], ev.data["business"], ev.data["ok"]) == ("complaint", True, True)
+    assert ev.data["ms"] == round(ev.data["ms"], 2)
+    _, kit = await said(CALL, {"result": {"total": "1"}})
+    assert (kit.of("call")[0].data["category"], kit.of("call")[0].data["business"]) == ("query", False)
+
+
+async def test_a_refused_call_is_reported_as_refused_not_as_a_failure() -> None:
+    states = "main:\n  type: call\n  op: topup\n  params: {amount: '10'}\n  goto: ok\nok: {type: end, text: ok}\n"
+    text, kit = await said(states)
+    assert text == "该业务需先验证服务密码，本次业务未办理。"
+    assert [e.data for e in kit.of("call")] == [{"op": "topup", "ok": False, "refused": "auth_required"}]
+
+
+@pytest.mark.parametrize(("op", "category", "business"), [("bill", "query", False), ("unknown_op", "other", False),
+                                                          ("complaint", "complaint", True)])
+async def test_a_failed_call_names_its_category_and_whether_it_was_business(op: str, category: str,
+                                                                            business: bool) -> None:
+    states = f"main:\n  type: call\n  op: {op}\n  goto: ok\nok: {{type: end, text: ok}}\n"
+    _, kit = await said(states, "unavailable", op=op)
+    [ev] = kit.of("call")
+    ms = ev.data.pop("ms")
+    assert ev.data == {"op": op, "category": category, "business": business, "params": ev.data["params"],
+                       "ok": False, "failure": "unavailable", "code": ""}
+    assert isinstance(ms, float) and ms == round(ms, 2)  # milliseconds to two decimals
+
+
+class ReceiptBackend(DemoBackend):
+    """The demo operator plus one business operation with an SMS receipt, as a configured backend may declare."""
+
+    def __init__(self, receipt: dict[str, str], result: dict[str, Any] | None = None) -> None:
+        super().__init__(clock=ManualClock())
+        self.receipt = receipt
+        self.result = {"order": "A7", "item": "流量包"} if result is None else result
+
+    def operations(self) -> Mapping[str, OperationInfo]:
+        return {**super().operations(), "order": OperationInfo("order", receipt=self.receipt, business=True)}
+
+    async def call(self, operation: str, params: Mapping[str, Any], ctx: CallContext) -> dict[str, Any]:
+        if operation == "order":
+            return dict(self.result)
+        return await super().call(operation, params, ctx)
+
+
+ORDER = "main:\n  type: call\n  op: order\n  result: o\n  goto: ok\nok: {type: end, text: 好}\n"
+
+
+@pytest.mark.parametrize("channel", ["ussd", "ivr"])
+async def test_a_receipt_by_sms_after_business_elsewhere_in_the_subscriber_s_language(channel: Channel) -> None:
+    receipt = {"zh": "订单{{ order }}：{{ item }}，{{ msisdn }}经{{ channel }}"}  # no English: the Chinese one
+    kit = Kit(compile_states(ORDER), backend=ReceiptBackend(receipt))
+    phone = kit.phone(channel, EN)
+    await phone.dial()
+    assert [(p.channel, p.msisdn, p.text) for p in phone.pushes] == [("sms", EN, f"订单A7：流量包，{EN}经{channel}")]
+    assert [e.data for e in kit.of("receipt")] == [{"op": "order", "ok": True, "order": "A7"}]
+
+
+async def test_the_receipt_in_english_for_an_english_subscriber_and_without_an_order_number() -> None:
+    receipt = {"zh": "订单{{ order }}", "en": "Done{% if order %}, order {{ order }}{% endif %}."}
+    kit = Kit(compile_states(ORDER), backend=ReceiptBackend(receipt, {"item": "x"}))
+    phone = kit.phone("ivr", EN)
+    await phone.dial()
+    assert [p.text for p in phone.pushes] == ["Done."]
+    assert [e.data for e in kit.of("receipt")] == [{"op": "order", "ok": True, "order": ""}]
+
+
+async def test_no_receipt_on_sms_where_the_answer_is_one() -> None:
+    kit = Kit(compile_states(ORDER), backend=ReceiptBackend({"zh": "订单{{ order }}"}))
+    await kit.phone("sms").send("GO")
+    assert not kit.phone("sms").pushes and not kit.of("receipt")
+
+
+async def test_a_receipt_that_renders_empty_sends_nothing() -> None:
+    kit = Kit(compile_states(ORDER), backend=ReceiptBackend({"zh": "{% if none %}x{% endif %}  "}))
+    phone = kit.phone("ussd")
+    await phone.dial()
+    assert phone.pushes == [] and not kit.of("receipt")
+
+
+async def test_a_broken_receipt_template_does_not_undo_the_business() -> None:
+    kit = Kit(compile_states(ORDER), backend=ReceiptBackend({"zh": "订单{{ order"}))
+    phone = kit.phone("ussd")
+    assert (await phone.dial()).text == "好" and phone.pushes == []
+    assert [e.data for e in kit.of("receipt")] == [{"op": "order", "ok": False, "error": "TemplateError"}]
+
+
+def test_what_each_way_out_sets_and_the_shapes_the_linter_checks_fields_against() -> None:
+    from engine.backend.catalogue import OPERATIONS
+    from engine.flow.shapes import Shape
+
+    k = call.KIND
+    with_result = compile_states("main:\n  type: call\n  op: bill\n  result: b\n  goto: ok\n  error: ok\n"
+                                 "ok: {type: end, text: ok}\n").nodes["main"].spec
+    merged = compile_states("main:\n  type: call\n  op: packages\n  goto: ok\n  error: ok\n"
+                            "ok: {type: end, text: ok}\n").nodes["main"].spec
+    unknown = compile_states("main:\n  type: call\n  op: nope\n  goto: ok\n"
+                             "ok: {type: end, text: ok}\n").nodes["main"].spec
+    ok, error = list(k.edges("main", with_result))
+    assert list(k.defines_along("main", with_result, ok, OPERATIONS)) == ["b"]
+    assert list(k.defines_along("main", with_result, error, OPERATIONS)) == ["error_code"]
+    ok, _ = list(k.edges("main", merged))
+    assert list(k.defines_along("main", merged, ok, OPERATIONS)) == ["packages", "count"]
+    assert list(k.defines_along("main", unknown, next(k.edges("main", unknown)), OPERATIONS)) == []
+    assert dict(k.shapes("main", with_result, OPERATIONS, {})) == {"b": Shape.of(OPERATIONS["bill"])}
+    items = Shape(frozenset(dict(OPERATIONS["packages"].result_items)["packages"]), source="items of packages.packages")
+    assert dict(k.shapes("main", merged, OPERATIONS, {})) == {"packages": Shape(element=items), "count": None}
+    assert dict(k.shapes("main", unknown, OPERATIONS, {})) == {}
+    assert dict(k.shapes("main", with_result, {}, {})) == {"b": None}

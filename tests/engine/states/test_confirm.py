@@ -172,3 +172,36 @@ async def test_a_flows_own_ivr_hint_may_name_the_minutes() -> None:
         k = kit("messages: {confirm_hint_ivr: '{{ minutes }}分钟内按{{ yes }}确认，按{{ no }}取消'}\n",
                 states=CONFIRM.replace("  cancel: no_done\n", f"  cancel: no_done\n  window: {window}\n"))
         assert (await k.phone("ivr").dial()).text == f"确认订购？{minutes}分钟内按1确认，按2取消"
+
+
+@pytest.mark.parametrize("channel", ["ussd", "ivr"])
+async def test_keys_1_and_2_answer_on_a_keypad_whatever_the_flow_s_words(channel: str) -> None:
+    k = kit("confirm: {yes: [是], no: [否]}\n")
+    for key, said in (("1", "已订购"), ("2", "没订")):
+        phone = k.phone(channel, call=f"{channel}{key}")  # type: ignore[arg-type]
+        await phone.dial()
+        assert (await phone.send(key)).text == said
+
+
+async def test_on_sms_only_the_flow_s_words_answer() -> None:
+    k = kit("confirm: {yes: [是], no: [否]}\n")
+    phone = k.phone("sms")
+    await phone.send("GO")
+    assert (await phone.send("1")).text.startswith("输入有误，请重新选择。")
+    assert (await phone.send("2")).text.startswith("输入有误，请重新选择。")
+    assert (await phone.send("否")).text == "没订"
+
+
+async def test_asking_and_giving_up_are_events() -> None:
+    k = kit("retries: 2\n")
+    phone = k.phone("ussd")
+    await phone.dial()
+    assert [e.kind for e in k.events if e.kind.startswith("confirm")] == ["confirm_asked"]
+    await phone.send("7")
+    assert (await phone.send("8")).text == "没订"
+    assert [e.data for e in k.of("confirm_answered")] == [{"answer": "gave_up"}]
+
+
+async def test_a_flow_may_put_the_minutes_into_the_ussd_choices() -> None:
+    k = kit("confirm: {window: 600}\nmessages: {confirm_choices: '{{ yes }}确认 {{ no }}取消（{{ minutes }}分钟）'}\n")
+    assert (await k.phone("ussd").dial()).text == "确认订购？\n1确认 2取消（10分钟）"

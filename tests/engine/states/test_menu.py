@@ -434,3 +434,11 @@ async def test_back_goes_to_the_menu_above_not_to_the_entry() -> None:
     await phone.send("1")
     assert (await phone.send("1")).text == "请输入"
     assert (await phone.send("0")).text == "子菜单\n1. 问"
+
+
+async def test_a_static_menu_plays_its_recording_and_a_varying_one_is_spoken() -> None:
+    kit = Kit(compile_states("main:\n  type: menu\n  text: {zh: 菜单, audio: menu_rec}\n  options:\n"
+                             "    - {label: 甲, goto: bye}\nbye: {type: end, text: 完}\n"))
+    assert (await kit.phone("ivr").dial()).audio == ("menu_rec",)
+    varying = Kit(compile_states(MENU))  # an option shown "when" a condition holds: not one fixed recording
+    assert (await varying.phone("ivr").dial()).audio == ()

@@ -75,3 +75,10 @@ def test_declarations() -> None:
         ("states", "main", "vars", "big"), ("states", "main", "vars", "small"), ("states", "main", "vars", "name")]
     assert n.params["literal"].source == "False" and n.params["number"].source == "5"
     assert k.label(f, n) == "main: set" and k.graph_edges(f, n) == [("check", "")]
+
+
+def test_a_broken_template_is_located_at_its_variable() -> None:
+    from tests.engine.states.kit import errors_of, flow_text
+    [error] = errors_of(flow_text("main:\n  type: set\n  vars: {a: '1', b: '{{ x'}\n  goto: done\n"
+                                  "done: {type: end, text: x}\n"))
+    assert error.startswith("f.yaml:12:23: error: states.main.vars.b: template syntax: ")

@@ -116,3 +116,34 @@ def test_declarations_and_graph() -> None:
     assert k.ends(n.spec) and n.edges == ()
     assert k.shape == ("([", "])", "house") and k.label(f, n) == "main: transfer\\n正在为您转接"
     assert k.ivr_text(f, n, "en") == "Connecting you"
+
+
+def closed_hours() -> str:
+    hour = time.localtime(1_780_000_000.0).tm_hour
+    return f"{(hour + 2) % 24:02d}:00-{(hour + 2) % 24:02d}:30"
+
+
+async def test_a_caller_who_finds_the_agents_closed_gets_the_ways_to_help_themselves_by_sms() -> None:
+    closed = closed_hours()
+    kit = Kit(compile_states(AGENT_MENU, extra=f"agent: {{target: q1, hours: '{closed}'}}\n"))
+    for msisdn, words in (("8613800138000", f"【10086】人工服务时间为{closed}。"),
+                          (EN, f"[10086] Agents are available {closed}.")):
+        ivr = kit.phone("ivr", msisdn, call=msisdn)
+        await ivr.dial()
+        await ivr.send("0")
+        [push] = ivr.pushes
+        assert (push.channel, push.msisdn, push.text.startswith(words)) == ("sms", msisdn, True)
+
+
+async def test_the_busy_sms_is_worded_for_sms_by_the_flow() -> None:
+    closed = closed_hours()
+    words = "agent_busy_sms: {zh: '忙{{ hours }}', en: 'Busy {{ hours }}', sms: {zh: '短信忙{{ hours }}'}}"
+    kit = Kit(compile_states(AGENT_MENU, extra=f"agent: {{target: q1, hours: '{closed}'}}\nmessages: {{{words}}}\n"))
+    ivr = kit.phone("ivr", EN)
+    await ivr.dial()
+    await ivr.send("0")
+    assert [p.text for p in ivr.pushes] == [f"Busy {closed}"]
+    ivr = kit.phone("ivr", call="zh")
+    await ivr.dial()
+    await ivr.send("0")
+    assert [p.text for p in ivr.pushes] == [f"短信忙{closed}"]
