@@ -40,7 +40,7 @@ from typing import Any, cast
 
 from redis.exceptions import ResponseError
 
-from engine.store.redis import Client, connect, open_pipe
+from engine.store.redis_conn import Client, open_conn
 from engine.store.redis_outbox import RedisOutbox
 
 log = logging.getLogger(__name__)
@@ -84,8 +84,9 @@ class RedisInbox:
         claim_idle: float = 10.0,
         mark_ttl: float = 120.0,
     ) -> None:
-        self._redis = connect(url)
-        self._pipe = open_pipe(self._redis)
+        self._conn = open_conn(url)
+        self._redis = self._conn.client
+        self._pipe = self._conn.pipe
         self._outbox = outbox
         self._tag = outbox.tag
         self.stream = f"{self._tag}:in"
@@ -175,8 +176,7 @@ class RedisInbox:
                 await self._redis.xgroup_delconsumer(self.stream, self.GROUP, self.consumer)
 
     async def close(self) -> None:
-        await self._pipe.close()
-        await self._redis.aclose()
+        await self._conn.release()
 
 
 def _s(value: bytes | str) -> str:

@@ -36,7 +36,7 @@ import redis.asyncio as aioredis
 
 from engine.ports.outbox import Item
 from engine.retry import until_done
-from engine.store.redis import Client, connect, open_pipe
+from engine.store.redis_conn import Client, open_conn
 
 log = logging.getLogger(__name__)
 
@@ -124,9 +124,10 @@ class RedisOutbox(Generic[T]):
         spool_max: int = 100_000,
         batch: int = 32,
     ) -> None:
-        self._redis = connect(url)
-        #: acks of concurrent submits leave together (one write for a window's worth)
-        self._pipe = open_pipe(self._redis)
+        self._conn = open_conn(url)
+        self._redis = self._conn.client
+        #: acks of concurrent submits leave with the process's other commands (see redis_conn)
+        self._pipe = self._conn.pipe
         self._type = item_type
         #: The queue's hash tag: the MO inbox's completion script writes here too (see RedisInbox).
         self.tag = f"{prefix}{{{name}}}"
@@ -311,5 +312,4 @@ class RedisOutbox(Generic[T]):
                 pass
             await self._redis.delete(self._k(f"alive:{self.consumer}"))
             await self._redis.srem(self._k("consumers"), self.consumer)
-        await self._pipe.close()
-        await self._redis.aclose()
+        await self._conn.release()
