@@ -219,3 +219,9 @@ async def test_the_ivr_waits_for_as_many_keys_as_the_chunk_it_said_needs() -> No
     phone = kit(5, states).phone("ivr")
     assert (await phone.dial()).wait == Wait("choice", max_digits=1)
     assert (await phone.send("9")).wait == Wait("choice", max_digits=2)  # item 5 and the fixed "88"
+
+
+async def test_the_ivr_s_more_key_in_the_flow_s_words() -> None:
+    k = Kit(compile_states(STATES, extra="messages: {ivr_more: {zh: 屏幕, ivr: {zh: '下一批按{{ key }}'}}}\n"),
+            fixtures={"packages": {"result": {"packages": [package(n) for n in range(1, 7)]}}})
+    assert "下一批按9" in (await k.phone("ivr").dial()).text

@@ -442,3 +442,19 @@ async def test_a_static_menu_plays_its_recording_and_a_varying_one_is_spoken() -
     assert (await kit.phone("ivr").dial()).audio == ("menu_rec",)
     varying = Kit(compile_states(MENU))  # an option shown "when" a condition holds: not one fixed recording
     assert (await varying.phone("ivr").dial()).audio == ()
+
+
+async def test_the_ivr_s_own_words_serve_every_caller_where_the_flow_gives_them() -> None:
+    """Channel-specific wording wins on the IVR; an English caller without English wording hears the IVR's."""
+    words = """\
+messages:
+  ivr_option: {zh: 屏幕, ivr: {zh: "{{ label }}按{{ key }}", en: "{{ label }} key {{ key }}"}}
+  ivr_repeat: {zh: 屏幕, en: Screen, ivr: {zh: "重听按{{ key }}", en: "repeat key {{ key }}"}}
+  ivr_agent: {zh: 屏幕, en: Screen, ivr: {zh: "人工按{{ key }}", en: "agent key {{ key }}"}}
+agent: {target: q1}
+"""
+    states = ("main:\n  type: menu\n  text: {zh: 菜单, ivr: {zh: 语音菜单}}\n"
+              "  options: [{label: {zh: 甲, ivr: {zh: 语音甲}}, goto: main}]\n")
+    kit = Kit(compile_states(states, extra=words))
+    assert (await kit.phone("ivr").dial()).text == "语音菜单语音甲按1，重听按*，人工按0。"
+    assert (await kit.phone("ivr", EN, call="en").dial()).text == "语音菜单 语音甲 key 1. repeat key *. agent key 0."
