@@ -35,10 +35,23 @@ import msgpack
 import redis.asyncio as aioredis
 
 from engine.ports.outbox import Item
-from engine.retry import cancel_requested, until_done
+from engine.retry import until_done
 from engine.store.redis_conn import Client, open_conn
 
 log = logging.getLogger(__name__)
+
+
+def cancel_requested() -> bool:
+    """Whether this task was asked to stop, even if the request got lost on the way.
+
+    redis-py (seen with 8.1 on CPython 3.11) sometimes swallows a task's
+    ``CancelledError`` mid-command and the command returns as if nothing
+    happened; a loop around Redis calls would then never stop. The request
+    still shows in ``Task.cancelling()``, so the outbox's own redis-py calls
+    (blocking ones cannot share the auto-pipeline) check it after each call.
+    """
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 T = TypeVar("T", bound=Item)

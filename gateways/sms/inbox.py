@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 
 import msgpack
 
-from engine.retry import cancel_requested, until_done
+from engine.retry import until_done
 from engine.store.redis_inbox import Added, Entry, RedisInbox
 from engine.types import Inbound
 from gateways.sms.outbox import MtItem
@@ -115,9 +115,7 @@ class InboxReader:
             block = max(0.001, min(every, next_claim - loop.time()))
             entries = await until_done(functools.partial(self.inbox.read, free, block), what="MO inbox read",
                                        log=log)
-            self._start(entries)  # even when stopping: drain() gives them their chance, the rest stay claimable
-            if cancel_requested():  # redis-py lost the cancellation: stop all the same
-                raise asyncio.CancelledError
+            self._start(entries)
 
     async def _upkeep(self) -> None:
         await self.inbox.keep(list(self._working))
