@@ -91,7 +91,13 @@ async def _roundtrips(smsc: SmscSimulator | NpmSmsc, n: int) -> float:
     if isinstance(smsc, NpmSmsc):
         before = smsc.count("loop_done")
         smsc.command("loop", n=n, window=WINDOW, text_hex=b"YE".hex(), prefix=f"8613{int(start) % 10}")
-        await smsc.wait_for(lambda: smsc.count("loop_done") > before, timeout=120)
+        try:
+            await smsc.wait_for(lambda: smsc.count("loop_done") > before, timeout=120)
+        except TimeoutError:
+            smsc.command("loop_status")
+            await asyncio.sleep(0.5)
+            raise RuntimeError(f"loop stalled: {[e for e in smsc.events if e.get('event') != 'deliver_resp'][-12:]} "
+                               f"binds={smsc.count('bind')} errors={smsc.count('error')}") from None
     else:
         loop = _Loop(smsc, n)
         loop.fill()

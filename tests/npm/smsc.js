@@ -194,6 +194,9 @@ readline.createInterface({ input: process.stdin }).on('line', (line) => {
     loop = { n: cmd.n, window: cmd.window, text_hex: cmd.text_hex, prefix: cmd.prefix || '86139',
       dest: cmd.dest || '10086', sent: 0, done: 0, open: new Set(), started: Date.now() };
     loopNext();
+  } else if (cmd.cmd === 'loop_status') {
+    emit({ event: 'loop_status', active: loop !== null, sent: loop ? loop.sent : 0, done: loop ? loop.done : 0,
+      open: loop ? [...loop.open].slice(0, 10) : [] });
   } else if (cmd.cmd === 'burst') {
     startBurst(cmd);
   }
