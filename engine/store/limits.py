@@ -28,7 +28,7 @@ from redis.exceptions import RedisError
 from engine.clock import Clock, SystemClock
 from engine.ports.limits import RateLimiter
 from engine.store.loader import store_kind
-from engine.store.redis import connect, open_pipe
+from engine.store.redis_conn import open_conn
 
 log = logging.getLogger(__name__)
 
@@ -78,9 +78,9 @@ class RedisRateLimiter:
     """Counters every process agrees on (``{prefix}lim:{name}``), expiring with their window."""
 
     def __init__(self, url: str, *, prefix: str = "mf:") -> None:
-        self._redis = connect(url)
-        self._pipe = open_pipe(self._redis)
-        self._hit = self._redis.register_script(_HIT)
+        self._conn = open_conn(url)
+        self._pipe = self._conn.pipe
+        self._hit = self._conn.client.register_script(_HIT)
         self._prefix = prefix
 
     def key(self, name: str) -> str:
@@ -103,8 +103,7 @@ class RedisRateLimiter:
         return int(value or 0)
 
     async def close(self) -> None:
-        await self._pipe.close()
-        await self._redis.aclose()
+        await self._conn.release()
 
 
 def open_rate_limiter(spec: str | None, clock: Clock | None = None) -> RateLimiter:

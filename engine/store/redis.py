@@ -20,8 +20,9 @@ trips (lock+read, write, unlock) instead of four, and the write leaves
 with the release (two). We add a per-process ``asyncio.Lock`` in front of it
 so that waiters in the same process queue locally instead of all polling Redis.
 
-Every command goes through ``AutoPipeline``: concurrent turns' scripts leave
-in one write, which is most of a Redis-backed request's CPU saved. On Redis
+Every command goes through the process's ``AutoPipeline`` (shared with the
+other Redis adapters, see ``engine.store.redis_conn``): concurrent turns'
+scripts leave in one write, which is most of a Redis-backed request's CPU saved. On Redis
 Cluster (``redis+cluster://``) a ``ClusterPipe`` keeps one per primary; a
 session's keys share a hash tag, so a turn still goes to one node.
 """
@@ -38,8 +39,6 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import redis.asyncio as aioredis
-from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.lock import Lock
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import LockNotOwnedError
@@ -48,14 +47,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from engine.clock import Clock, SystemClock
 from engine.ports.sessions import SessionBusy, StaleSession, StoreUnavailable
 from engine.session import Session
-from engine.store.redis_cluster import CLUSTER, ClusterPipe, cluster_client
-from engine.store.redis_pipe import AutoPipeline
-from engine.store.redis_sentinel import SENTINEL, sentinel_client
-
-#: A client of one Redis (or of the primary Sentinel names), or of a Redis Cluster.
-Client = aioredis.Redis | RedisCluster
-#: Where hot-path commands go: one auto-pipeline, or one per cluster primary.
-Pipe = AutoPipeline | ClusterPipe
+from engine.store.redis_conn import Client, open_conn
 
 log = logging.getLogger(__name__)
 
@@ -94,30 +86,6 @@ if redis.call('GET', KEYS[2]) == ARGV[1] then
 end
 return {result[1], result[2], 0}
 """
-
-
-def connect(url: str, *, max_connections: int = 2048) -> Client:
-    """A client whose pool opens a connection per concurrent command, up to ``max_connections``.
-
-    redis-py's default cap (100) turned a burst of USSD dials into
-    ``MaxConnectionsError``; its ``BlockingConnectionPool`` avoids that but
-    costs ~35 us of CPU per command in its condition/timeout handling, a
-    quarter of a USSD request. A high cap on the plain pool does neither.
-    ``redis+sentinel://`` URLs give a client of the primary Sentinel names
-    (see ``sentinel_client``); ``redis+cluster://`` ones a ``RedisCluster``
-    (see ``engine.store.redis_cluster``).
-    """
-    if url.startswith(CLUSTER):
-        return cluster_client(url, max_connections=max_connections)
-    if url.startswith(SENTINEL):
-        return sentinel_client(url, max_connections=max_connections)
-    pool = aioredis.ConnectionPool.from_url(url, max_connections=max_connections)
-    return aioredis.Redis.from_pool(pool)
-
-
-def open_pipe(client: Client) -> Pipe:
-    """The auto-pipeline for ``client``: routed by hash slot on a cluster."""
-    return ClusterPipe(client) if isinstance(client, RedisCluster) else AutoPipeline(client)
 
 
 # KEYS: lock, session hash; ARGV: token, lock ms. Takes the lock and, in the
@@ -185,13 +153,14 @@ class RedisStore:
         wait_timeout: float | None = None,
         poll: float = 0.005,
     ) -> None:
-        self._redis = connect(url)
+        self._conn = open_conn(url)
+        self._redis = self._conn.client
         self._prefix = prefix
         self._clock = clock or SystemClock()
         self.lock_timeout = lock_timeout
         self._wait_timeout = lock_timeout + 1.0 if wait_timeout is None else wait_timeout
         self._poll = poll
-        self.pipe = open_pipe(self._redis)
+        self.pipe = self._conn.pipe
         self._commit = self._redis.register_script(_COMMIT)
         self.release_script = self._redis.register_script(Lock.LUA_RELEASE_SCRIPT)
         #: Writes made while holding a key's lock, sent with the release (see ``_remote``).
@@ -366,8 +335,7 @@ class RedisStore:
             log.warning("session lock %s expired while held (lock_timeout=%ss)", key, self.lock_timeout)
 
     async def close(self) -> None:
-        await self.pipe.close()
-        await self._redis.aclose()
+        await self._conn.release()
 
 
 @contextlib.contextmanager

@@ -3,7 +3,11 @@
 An SMSC forgets an MO the moment it gets a ``deliver_sm_resp`` OK, so the
 gateway acknowledges only after ``add`` returned: the MO is then an entry of
 the stream ``<tag>:in`` next to its outbox (``mf:{sms}:in``). Every process (every bind) reads it in
-one consumer group (``XREADGROUP``); an entry stays pending on its reader
+one consumer group (``XREADGROUP``). A reader with room takes the MO it
+stores in the same script (``add(take=True)``): one round trip instead of
+an ``XADD`` and a read, and a burst read from the SMSC in one socket read
+leaves in one pipelined write; what no reader took (every one was busy)
+waits for any reader's ``read``. An entry stays pending on its reader
 until ``complete`` runs one Lua script that acknowledges it, deletes it and
 pushes its answer's MTs onto the outbox's ready list. So an MO is answered
 exactly when it leaves the inbox, and a process killed at any point leaves
@@ -40,18 +44,30 @@ from typing import Any, cast
 
 from redis.exceptions import ResponseError
 
-from engine.store.redis import Client, connect, open_pipe
+from engine.store.redis_conn import Client, open_conn
 from engine.store.redis_outbox import RedisOutbox
 
 log = logging.getLogger(__name__)
 
-# KEYS: stream, mark; ARGV: blob, max length, mark ms. Returns the entry id,
-# or 'dup' (already stored) or 'full' (the bound is reached: nothing stored).
+# KEYS: stream, mark; ARGV: blob, max length, mark ms, group, reader ('' for none).
+# Returns 'dup' (already stored), 'full' (the bound is reached: nothing stored), or
+# {id}; with a reader, {id, taken id, taken blob}: the oldest entry no reader has
+# read yet (normally this one) is then pending on that reader, as if XREADGROUP had
+# read it, and one round trip does both. (A group lost with the stream is made again.)
 _ADD = """
 if redis.call('EXISTS', KEYS[2]) == 1 then return 'dup' end
 if redis.call('XLEN', KEYS[1]) >= tonumber(ARGV[2]) then return 'full' end
 redis.call('SET', KEYS[2], '1', 'PX', ARGV[3])
-return redis.call('XADD', KEYS[1], '*', 'm', ARGV[1])
+local id = redis.call('XADD', KEYS[1], '*', 'm', ARGV[1])
+if ARGV[5] == '' then return {id} end
+local read = {'XREADGROUP', 'GROUP', ARGV[4], ARGV[5], 'COUNT', 1, 'STREAMS', KEYS[1], '>'}
+local got = redis.pcall(unpack(read))
+if type(got) == 'table' and got['err'] then
+  redis.call('XGROUP', 'CREATE', KEYS[1], ARGV[4], '0')
+  got = redis.call(unpack(read))
+end
+local entry = got[1][2][1]
+return {id, entry[1], entry[2][2]}
 """
 
 # KEYS: stream, outbox ready list; ARGV: group, entry id, MT blobs... The
@@ -62,6 +78,10 @@ redis.call('XDEL', KEYS[1], ARGV[2])
 for i = 3, #ARGV do redis.call('LPUSH', KEYS[2], ARGV[i]) end
 return 1
 """
+
+
+#: An inbox entry: its stream id and the stored MO.
+Entry = tuple[str, bytes]
 
 
 class Added(Enum):
@@ -84,8 +104,9 @@ class RedisInbox:
         claim_idle: float = 10.0,
         mark_ttl: float = 120.0,
     ) -> None:
-        self._redis = connect(url)
-        self._pipe = open_pipe(self._redis)
+        self._conn = open_conn(url)
+        self._redis = self._conn.client
+        self._pipe = self._conn.pipe
         self._outbox = outbox
         self._tag = outbox.tag
         self.stream = f"{self._tag}:in"
@@ -110,13 +131,21 @@ class RedisInbox:
     def mark_key(self, identity: str) -> str:
         return f"{self._tag}:mo:{identity}"
 
-    async def add(self, identity: str, blob: bytes) -> Added:
-        """Store one MO unless it is a redelivery or the inbox is full; raises on a Redis error."""
+    async def add(self, identity: str, blob: bytes, *, take: bool = False) -> tuple[Added, Entry | None]:
+        """Store one MO unless it is a redelivery or the inbox is full; raises on a Redis error.
+
+        With ``take`` the oldest entry no reader has read yet (normally this
+        MO) is read for this reader in the same step and returned: the reader
+        saves the round trip of ``read``, and the MO is pending on it (claimed
+        by another if this process dies) from the moment it is stored.
+        """
         reply = await self._pipe.script(self._add, [self.stream, self.mark_key(identity)],
-                                        [blob, self.max_len, self._mark_ms])
+                                        [blob, self.max_len, self._mark_ms, self.GROUP, self.consumer if take else ""])
         if reply == b"dup":
-            return Added.DUPLICATE
-        return Added.FULL if reply == b"full" else Added.STORED
+            return Added.DUPLICATE, None
+        if reply == b"full":
+            return Added.FULL, None
+        return Added.STORED, ((_s(reply[1]), reply[2]) if take else None)
 
     def unmark(self, identities: list[str]) -> None:
         """Their resps are out: the same content later is a new MO (one DEL, fire and forget)."""
@@ -124,7 +153,7 @@ class RedisInbox:
             fut = self._pipe.execute("DEL", *[self.mark_key(i) for i in identities])
             fut.add_done_callback(_quiet)
 
-    async def read(self, count: int, block: float) -> list[tuple[str, bytes]]:
+    async def read(self, count: int, block: float) -> list[Entry]:
         """Up to ``count`` new entries for this reader, waiting up to ``block`` s for one."""
         await self._ensure_group()
         reply = await self._redis.xreadgroup(self.GROUP, self.consumer, {self.stream: ">"}, count=count,
@@ -132,7 +161,7 @@ class RedisInbox:
         streams = cast(list[Any], reply or [])  # RESP2: [[stream, entries]]
         return [(_s(eid), fields[b"m"]) for _, entries in streams for eid, fields in entries]
 
-    async def claim(self, count: int = 100) -> list[tuple[str, bytes]]:
+    async def claim(self, count: int = 100) -> list[Entry]:
         """Entries another reader left pending for ``claim_idle`` s (it died), now ours."""
         await self._ensure_group()
         cursor, entries, *_ = await self._redis.xautoclaim(
@@ -175,8 +204,7 @@ class RedisInbox:
                 await self._redis.xgroup_delconsumer(self.stream, self.GROUP, self.consumer)
 
     async def close(self) -> None:
-        await self._pipe.close()
-        await self._redis.aclose()
+        await self._conn.release()
 
 
 def _s(value: bytes | str) -> str:

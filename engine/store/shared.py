@@ -18,7 +18,7 @@ import math
 from engine.clock import Clock, SystemClock
 from engine.ports.shared import SharedState
 from engine.store.loader import store_kind
-from engine.store.redis import Client, connect, open_pipe
+from engine.store.redis_conn import Client, open_conn
 
 
 class MemorySharedState:
@@ -78,8 +78,9 @@ class RedisSharedState:
     """
 
     def __init__(self, url: str, *, prefix: str = "mf:") -> None:
-        self._redis = connect(url)
-        self._pipe = open_pipe(self._redis)
+        self._conn = open_conn(url)
+        self._redis = self._conn.client
+        self._pipe = self._conn.pipe
         self._hit = self._redis.register_script(_HIT)
         self._prefix = prefix
 
@@ -100,8 +101,7 @@ class RedisSharedState:
         return int(await self._pipe.script(self._hit, [self.count_key(name)], [_ms(window)]))
 
     async def close(self) -> None:
-        await self._pipe.close()
-        await self._redis.aclose()
+        await self._conn.release()
 
 
 def open_shared_state(spec: str | None, clock: Clock | None = None) -> SharedState:

@@ -2,11 +2,13 @@
 
 With a shared (Redis) store the SMS gateway does not answer an MO in the
 task that received it: ``store`` writes it to the ``RedisInbox`` first (the
-deliver_sm_resp waits for that), and ``run`` reads the inbox — new entries,
-and entries a dead process left pending — turns each into MTs with
-``answer`` and completes it, which puts the MTs into the outbox and removes
-the MO in one step. Whatever process dies wherever, an acknowledged MO is
-either still in the inbox or already answered.
+deliver_sm_resp waits for that) and, while fewer than ``concurrency`` MOs
+are being answered, takes it for this reader in the same step; ``run``
+reads the rest of the inbox — entries no reader had room for, and entries
+a dead process left pending. Each is turned into MTs with ``answer`` and
+completed, which puts the MTs into the outbox and removes the MO in one
+step. Whatever process dies wherever, an acknowledged MO is either still in
+the inbox or already answered.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from collections.abc import Awaitable, Callable
 import msgpack
 
 from engine.retry import until_done
-from engine.store.redis_inbox import Added, RedisInbox
+from engine.store.redis_inbox import Added, Entry, RedisInbox
 from engine.types import Inbound
 from gateways.sms.outbox import MtItem
 
@@ -54,6 +56,8 @@ class InboxReader:
         self._encode = encode
         self._concurrency = concurrency
         self._working: dict[str, asyncio.Task[None]] = {}
+        #: Adds in flight that may take an entry: ``store`` counts them against ``concurrency`` too.
+        self._taking = 0
         self._unmark: list[str] = []
         self._unmark_timer: asyncio.TimerHandle | None = None
         #: Entries taken over from a reader that stopped answering; MTs queued; answers dropped
@@ -62,17 +66,29 @@ class InboxReader:
         self.answered = 0
         self.lost_races = 0
 
-    async def store(self, inbound: Inbound) -> Added:
-        """Keep one MO durably (raises if Redis cannot be reached: then it is not kept)."""
-        return await self.inbox.add(str(inbound.meta["mo_id"]), pack_inbound(inbound))
+    async def store(self, inbound: Inbound) -> tuple[Added, Entry | None]:
+        """Keep one MO durably (raises if Redis cannot be reached: then it is not kept).
 
-    def acknowledged(self, inbound: Inbound) -> None:
-        """Its deliver_sm_resp is queued: only an MO with a reference stays recognisable as a redelivery.
+        While this reader has room the MO is also taken for it in the same
+        round trip; pass what was taken to ``acknowledged`` once the resp is queued.
+        """
+        take = len(self._working) + self._taking < self._concurrency
+        self._taking += take
+        try:
+            return await self.inbox.add(str(inbound.meta["mo_id"]), pack_inbound(inbound), take=take)
+        finally:
+            self._taking -= take
 
-        Marks of content-only identities are removed ``UNMARK_AFTER`` s later,
+    def acknowledged(self, inbound: Inbound, taken: Entry | None) -> None:
+        """Its deliver_sm_resp is queued: answer what ``store`` took; forget content-only identities soon.
+
+        Only an MO with a reference stays recognisable as a redelivery. Marks
+        of content-only identities are removed ``UNMARK_AFTER`` s later,
         many in one command: by then the resp has left (a resp lost with the
         link still finds the mark), and a burst costs one DEL, not one per MO.
         """
+        if taken is not None:
+            self._start([taken])
         if inbound.meta.get("mo_ref") is None:
             self._unmark.append(str(inbound.meta["mo_id"]))
             if self._unmark_timer is None:
@@ -109,7 +125,7 @@ class InboxReader:
             log.warning("MO inbox: answering %d MO(s) left unanswered by a stopped process", len(claimed))
             self._start(claimed)
 
-    def _start(self, entries: list[tuple[str, bytes]]) -> None:
+    def _start(self, entries: list[Entry]) -> None:
         for entry_id, blob in entries:
             if entry_id not in self._working:
                 self._working[entry_id] = asyncio.create_task(self._one(entry_id, blob))

@@ -204,7 +204,7 @@ class SmsService:
         """Acknowledge an MO only once the inbox holds it; refuse it (temporarily) otherwise."""
         assert self.reader is not None
         try:
-            added = await self.reader.store(inbound)
+            added, taken = await self.reader.store(inbound)
         except Exception as exc:  # Redis unreachable: not kept, so not accepted
             self._defer(link, pdu, ESME_RX_T_APPN, f"inbox unreachable ({type(exc).__name__})")
             return
@@ -216,7 +216,7 @@ class SmsService:
             self._stats.mo_duplicates += 1
             return
         self._stats.mo_received += 1
-        self.reader.acknowledged(inbound)
+        self.reader.acknowledged(inbound, taken)
 
     def _defer(self, link: Link, pdu: Pdu, status: int, why: str) -> None:
         link.respond(pdu, status)

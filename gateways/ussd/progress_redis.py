@@ -13,7 +13,7 @@ one slot, on one node.
 
 from __future__ import annotations
 
-from engine.store.redis import connect, open_pipe
+from engine.store.redis_conn import connect, open_pipe
 from gateways.ussd.progress import SessionProgress
 
 

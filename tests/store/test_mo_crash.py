@@ -8,6 +8,7 @@ unanswered: acknowledged, then lost with the process.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -15,7 +16,21 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 import redis
-from crash_harness import AtKill, N, Outcome, Serve, all_answered, at_kill, outcome, start_burst
+from crash_harness import (
+    PREFIX,
+    AtKill,
+    N,
+    Outcome,
+    Serve,
+    acked,
+    all_answered,
+    answers,
+    at_kill,
+    claimed,
+    outcome,
+    start_burst,
+)
+from redis_proxy import CuttableProxy
 
 from simulator.smsc_npm import NpmSmsc, npm_smsc_available
 from tests.conftest import skip_or_fail
@@ -24,6 +39,7 @@ pytestmark = pytest.mark.node
 
 #: Our own database: serve's keys have the fixed prefix ``mf:``, and other tests clean DB 15.
 DB = 11
+STREAM = "mf:{sms}:in"
 
 
 @pytest.fixture
@@ -63,7 +79,7 @@ def assert_nothing_lost(got: Outcome, kill: AtKill, store_url: str) -> None:
     assert got.duplicates <= 10, got
     client = redis.Redis.from_url(store_url)
     try:
-        assert client.xlen("mf:{sms}:in") == 0  # every stored MO left the inbox with its answer
+        assert client.xlen(STREAM) == 0  # every stored MO left the inbox with its answer
     finally:
         client.close()
 
@@ -101,3 +117,46 @@ async def test_one_of_two_workers_killed_mid_burst(smsc: NpmSmsc, store_url: str
     got = outcome(smsc, kill, serve)
     report("--workers 2, one killed", got)
     assert_nothing_lost(got, kill, store_url)
+
+
+async def test_killed_after_storing_a_burst_but_before_any_resp(smsc: NpmSmsc, store_url: str) -> None:
+    """The adds of a whole burst ran in Redis, no resp left: the SMSC sends each MO again, each is answered once.
+
+    A proxy keeps Redis's replies to the connections that stored MOs, so the
+    process has stored every MO (and taken each for its reader) without
+    knowing it; then it is killed.
+    A batch that lost an MO would leave it unanswered, one stored twice would
+    answer it twice.
+    """
+    count = 50
+    host, db = store_url.rsplit("/", 1)
+    proxy = CuttableProxy(int(host.rsplit(":", 1)[1]))
+    await proxy.start()
+    client = redis.Redis.from_url(store_url)
+    first = await Serve(smsc.port, f"redis://127.0.0.1:{proxy.port}/{db}").start()
+    try:
+        proxy.hold_replies(after=b"{sms}:mo:")  # a key only storing an MO names (its redelivery mark)
+        smsc.command("burst", n=count, ms=100, text_hex=b"YE".hex(), prefix=PREFIX, retry_ms=200)
+        async with asyncio.timeout(20):
+            while client.xlen(STREAM) < count:
+                await asyncio.sleep(0.01)
+        first.kill()  # within the claim idle time: the process cannot have taken over its own MOs yet
+    finally:
+        await first.stop()
+        await proxy.cut()
+    assert smsc.count("mo_resp") == 0 and client.xlen(STREAM) == count  # all stored, none acknowledged
+    second = await Serve(smsc.port, store_url).start()
+    try:
+        await smsc.wait_for(lambda: len(answers(smsc)) == count, timeout=30)
+        await asyncio.sleep(0.5)  # a second answer would come now
+    finally:
+        await second.stop()
+    got = answers(smsc)
+    report("killed between storing and acknowledging", Outcome(
+        sent=count, answered=len(got), duplicates=sum(got.values()) - len(got), redelivered=smsc.count("redeliver"),
+        acked=acked(smsc), acked_unanswered_at_kill=0, unsent_at_kill=count, claimed=claimed(first, second)))
+    assert len(got) == count and set(got.values()) == {1}
+    assert smsc.count("redeliver") == count and acked(smsc) == count  # each sent again, then acknowledged
+    assert claimed(second) == count  # taken by the dead reader when stored, taken over once idle
+    assert client.xlen(STREAM) == 0
+    client.close()

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
+from redis_proxy import CuttableProxy
 
 from engine.store.redis_outbox import RedisOutbox
 from gateways.sms.outbox import MtItem, OutboxSender, SenderPolicy
@@ -166,41 +167,6 @@ async def test_cancelled_next_stops_and_loses_nothing(outbox: Opener) -> None:
         feeding = False
         await asyncio.wait_for(feeder, 3)
     assert delivered + await box.size() == pushed
-
-
-class CuttableProxy:
-    """A loopback TCP proxy to Redis that can be cut (connections dropped, new ones refused) and restored."""
-
-    def __init__(self, target_port: int) -> None:
-        self.target_port = target_port
-        self.port = 0
-        self._server: asyncio.Server | None = None
-        self._writers: set[asyncio.StreamWriter] = set()
-
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
-        self.port = self._server.sockets[0].getsockname()[1]
-
-    async def cut(self) -> None:
-        assert self._server is not None
-        self._server.close()
-        await self._server.wait_closed()
-        for w in list(self._writers):
-            w.transport.abort()
-        self._writers.clear()
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
-        self._writers.update((writer, up_writer))
-
-        async def pump(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
-            with contextlib.suppress(ConnectionError, OSError):
-                while data := await src.read(65536):
-                    dst.write(data)
-                    await dst.drain()
-            dst.transport.abort()
-
-        await asyncio.gather(pump(reader, up_writer), pump(up_reader, writer))
 
 
 async def test_sender_and_replies_outlive_a_redis_outage(redis_url: str, key_prefix: str) -> None:

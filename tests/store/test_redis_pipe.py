@@ -11,7 +11,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
-from engine.store.redis import connect
+from engine.store.redis_conn import connect
 from engine.store.redis_pipe import AutoPipeline
 from tests.net import free_port
 
