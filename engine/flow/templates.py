@@ -61,9 +61,16 @@ class _Collector:
 gc.callbacks.append(_Collector.hook)
 
 
-@dataclass(frozen=True, slots=True)
-class _Clock:
-    """The budget of one render, in the template's own time.
+#: One render's clock: (wall-clock deadline, this thread's CPU time and the collector's total at the start).
+_Clock = tuple[float, float, float]
+
+
+def _start_clock() -> _Clock:
+    return time.perf_counter() + RENDER_SECONDS, time.thread_time(), _Collector.total
+
+
+def _over(clock: _Clock) -> bool:
+    """Whether the render has used its budget of its own time.
 
     A wall clock alone is not that: on a loaded machine the OS may park the
     thread for longer than the whole budget mid-render, and a full collection
@@ -73,19 +80,10 @@ class _Clock:
     has passed the deadline is the thread's CPU time, less the collector's,
     compared with the budget.
     """
-
-    deadline: float
-    cpu: float
-    collected: float
-
-    @classmethod
-    def start(cls) -> _Clock:
-        return cls(time.perf_counter() + RENDER_SECONDS, time.thread_time(), _Collector.total)
-
-    def over(self) -> bool:
-        if time.perf_counter() <= self.deadline:  # pragma: no mutate (equivalent: < or <= on a float clock)
-            return False
-        return time.thread_time() - self.cpu - (_Collector.total - self.collected) > RENDER_SECONDS
+    deadline, cpu, collected = clock
+    if time.perf_counter() <= deadline:  # pragma: no mutate (equivalent: < or <= on a float clock)
+        return False
+    return time.thread_time() - cpu - (_Collector.total - collected) > RENDER_SECONDS
 
 
 _clock: ContextVar[_Clock | None] = ContextVar("menuflow_render_clock", default=None)
@@ -117,7 +115,7 @@ def _range(*args: int) -> Iterator[int]:
         raise RenderLimit(f"range of {len(r)} over {MAX_RANGE}")
     clock = _clock.get()
     for i in r:
-        if clock is not None and clock.over():
+        if clock is not None and _over(clock):
             raise RenderLimit(f"render over {RENDER_SECONDS * 1000:g} ms")
         yield i
 
@@ -167,14 +165,14 @@ def _bounded(chunks: Iterator[str]) -> str:
     """Join a render's chunks while it stays under ``MAX_OUTPUT`` and ``RENDER_SECONDS``."""
     out: list[str] = []
     size = 0
-    clock = _Clock.start()
+    clock = _start_clock()
     token = _clock.set(clock)
     try:
         for chunk in chunks:
             size += len(chunk)
             if size > MAX_OUTPUT:
                 raise RenderLimit(f"output over {MAX_OUTPUT} characters")
-            if clock.over():
+            if _over(clock):
                 raise RenderLimit(f"render over {RENDER_SECONDS * 1000:g} ms")
             out.append(chunk)
     finally:
