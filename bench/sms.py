@@ -17,15 +17,19 @@ slices alternate, and each side's best counts.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import sys
 import time
 from collections.abc import Callable
 from typing import Any
 
+import redis
 import smpplib.client
 
+from bench.common import Figures
 from bench.http_load import serve_process
+from bench.wrk import process_cpu
 from engine.types import Handler
 from gateways.sms.options import SmppOptions
 from gateways.sms.service import SmsService
@@ -69,14 +73,14 @@ def raw_submits(port: int, seconds: float) -> float:
 class _Loop:
     """Closed loop on our simulator: a new MO each time an answer arrives."""
 
-    def __init__(self, smsc: SmscSimulator, n: int) -> None:
-        self.smsc, self.n, self.sent, self.done = smsc, n, 0, 0
+    def __init__(self, smsc: SmscSimulator, n: int, prefix: str) -> None:
+        self.smsc, self.n, self.prefix, self.sent, self.done = smsc, n, prefix, 0, 0
         self.finished = asyncio.Event()
         smsc.on_message = self._answered
 
     def fill(self) -> None:
         while self.sent < self.n and self.sent - self.done < WINDOW:
-            self.smsc.deliver_nowait(f"86139{self.sent:08d}", "10086", "YE")
+            self.smsc.deliver_nowait(f"{self.prefix}{self.sent:08d}", "10086", "YE")
             self.sent += 1
 
     def _answered(self, _msg: object) -> None:
@@ -86,11 +90,19 @@ class _Loop:
         self.fill()
 
 
+#: Each loop's senders are numbers of their own (86130… to 86199…, then round again): the same
+#: number sending the same text again within a second is, for a durable inbox, the SMSC
+#: redelivering an MO whose resp it lost, acknowledged without a second answer. Prefixes taken
+#: from the clock's last digit let two loops a second apart collide and the loop wait for ever.
+_PREFIXES = itertools.count()
+
+
 async def _roundtrips(smsc: SmscSimulator | NpmSmsc, n: int) -> float:
     start = time.perf_counter()
+    prefix = f"861{30 + next(_PREFIXES) % 70}"
     if isinstance(smsc, NpmSmsc):
         before = smsc.count("loop_done")
-        smsc.command("loop", n=n, window=WINDOW, text_hex=b"YE".hex(), prefix=f"8613{int(start) % 10}")
+        smsc.command("loop", n=n, window=WINDOW, text_hex=b"YE".hex(), prefix=prefix)
         try:
             await smsc.wait_for(lambda: smsc.count("loop_done") > before, timeout=120)
         except TimeoutError:
@@ -99,7 +111,7 @@ async def _roundtrips(smsc: SmscSimulator | NpmSmsc, n: int) -> float:
             raise RuntimeError(f"loop stalled: {[e for e in smsc.events if e.get('event') != 'deliver_resp'][-12:]} "
                                f"binds={smsc.count('bind')} errors={smsc.count('error')}") from None
     else:
-        loop = _Loop(smsc, n)
+        loop = _Loop(smsc, n, prefix)
         loop.fill()
         await asyncio.wait_for(loop.finished.wait(), 120)
     return n / (time.perf_counter() - start)
@@ -130,7 +142,7 @@ async def _measure(seconds: float, handler_factory: Callable[[], Handler], smsc_
                 rates.append(await _roundtrips(smsc, n))
         finally:
             await svc.close()
-        served = await _through_serve(smsc, seconds, raws, serve, store) if serve else []
+        served, serve_cpu = await _through_serve(smsc, seconds, raws, serve, store) if serve else ([], {})
     finally:
         await smsc.close()
     raw, inproc = max(raws), max(rates)
@@ -141,30 +153,54 @@ async def _measure(seconds: float, handler_factory: Callable[[], Handler], smsc_
         "targets": {"sms_ratio": [">=", 0.4]},
     }
     if served:
-        figures |= {"sms_ratio": round(max(served) / raw, 3), "sms_roundtrips_per_s": round(max(served), 1)}
+        figures |= {"sms_ratio": round(max(served) / raw, 3), "sms_roundtrips_per_s": round(max(served), 1),
+                    **serve_cpu}
     return figures
 
 
 async def _through_serve(smsc: SmscSimulator | NpmSmsc, seconds: float, raws: list[float], flows: str,
-                         store: str) -> list[float]:
+                         store: str) -> tuple[list[float], Figures]:
     """Round trips through a ``menuflow serve --smpp [--store]`` process, alternating with more raw slices.
 
     With a Redis ``store`` each MO is kept in the durable inbox before its resp and answered into the
-    Redis outbox, as deployed: the difference from the memory run is what durability costs.
+    Redis outbox, as deployed: the difference from the memory run is what durability costs. Besides
+    the rates: the serve process's CPU per MO and, on Redis, the Redis server's (``INFO cpu``), in the
+    fastest round.
     """
     loop = asyncio.get_running_loop()
     opts = ["--smpp", f"127.0.0.1:{smsc.port}", "--smpp-system-id", "bench", "--smpp-password", "secret",
             "--smpp-tps", "0", "--smpp-window", str(WINDOW), "--smpp-registered-delivery", "0"]
     before = smsc.count("bind") if isinstance(smsc, NpmSmsc) else 0
     rates: list[float] = []
-    with serve_process(None, flows, store, *opts):
-        await _bound(smsc, before)
-        warm = await _roundtrips(smsc, 300)
-        for _ in range(ROUNDS):
-            raws.append(await loop.run_in_executor(None, raw_submits, smsc.port, seconds / (2 * ROUNDS)))
-            n = max(300, int(max([warm, *rates]) * seconds / (2 * ROUNDS)))
-            rates.append(await _roundtrips(smsc, n))
-    return rates
+    cpu: list[tuple[float, float]] = []
+    redis_client = None if store == "memory" else redis.Redis.from_url(store)
+    try:
+        with serve_process(None, flows, store, *opts) as served:
+            await _bound(smsc, before)
+            warm = await _roundtrips(smsc, 300)
+            for _ in range(ROUNDS):
+                raws.append(await loop.run_in_executor(None, raw_submits, smsc.port, seconds / (2 * ROUNDS)))
+                n = max(300, int(max([warm, *rates]) * seconds / (2 * ROUNDS)))
+                serve0, redis0 = process_cpu(served.pid), _redis_cpu(redis_client)
+                rates.append(await _roundtrips(smsc, n))
+                cpu.append((1e6 * (process_cpu(served.pid) - serve0) / n,
+                            1e6 * (_redis_cpu(redis_client) - redis0) / n))
+    finally:
+        if redis_client is not None:
+            redis_client.close()
+    serve_us, redis_us = cpu[rates.index(max(rates))]
+    figures: Figures = {"sms_serve_us_per_mo": round(serve_us, 1)}
+    if redis_client is not None:
+        figures["sms_redis_server_us_per_mo"] = round(redis_us, 1)
+    return rates, figures
+
+
+def _redis_cpu(client: redis.Redis | None) -> float:
+    """CPU seconds the Redis server has used (0 without Redis)."""
+    if client is None:
+        return 0.0
+    info = client.info("cpu")
+    return float(info["used_cpu_sys"]) + float(info["used_cpu_user"])
 
 
 async def _bound(smsc: SmscSimulator | NpmSmsc, binds_before: int) -> None:

@@ -52,7 +52,9 @@ function deliver(fields, cb) {
     f.short_message = Buffer.from(f.short_message_hex, 'hex');
     delete f.short_message_hex;
   }
+  target.delivered = (target.delivered || 0) + 1;
   target.deliver_sm(f, (resp) => {
+    target.answered = (target.answered || 0) + 1;
     if (!quiet) emit({ event: 'deliver_resp', status: resp.command_status });
     if (cb) cb(resp);
   });
@@ -196,7 +198,9 @@ readline.createInterface({ input: process.stdin }).on('line', (line) => {
     loopNext();
   } else if (cmd.cmd === 'loop_status') {
     emit({ event: 'loop_status', active: loop !== null, sent: loop ? loop.sent : 0, done: loop ? loop.done : 0,
-      open: loop ? [...loop.open].slice(0, 10) : [] });
+      open: loop ? [...loop.open].slice(0, 10) : [],
+      sessions: [...sessions].map((x) => ({ port: x.socket.remotePort, bound: x.bound, writable: x.socket.writable,
+        delivered: x.delivered || 0, answered: x.answered || 0 })) });
   } else if (cmd.cmd === 'burst') {
     startBurst(cmd);
   }
