@@ -98,6 +98,7 @@ SUMMARY = (
     ("session_bytes", "engine", "session_bytes"),
     ("http_ceiling_saturated", "ussd", "ussd_http_ceiling_saturated"),
     ("event_log_cost", "ussd", "event_log_cost"),
+    ("event_log_us_per_turn", "ussd", "event_log_us_per_turn"),
     ("event_log_step_cost", "engine", "event_log_step_cost"),
     ("ussd_http_bare_req_per_s", "ussd", "ussd_http_bare_req_per_s"),
     ("ussd_http_ratio", "ussd", "ussd_http_ratio"),
