@@ -121,15 +121,25 @@ SUMMARY = (
     ("sms_ratio", "sms", "sms_ratio"),
     ("sms_roundtrips_per_s", "sms", "sms_roundtrips_per_s"),
     ("sms_raw_submit_per_s", "sms", "sms_raw_submit_per_s"),
+    ("sms_serve_us_per_mo", "sms", "sms_serve_us_per_mo"),
     ("sms_redis_ratio", "sms_redis", "sms_ratio"),
     ("sms_redis_roundtrips_per_s", "sms_redis", "sms_roundtrips_per_s"),
+    ("sms_redis_serve_us_per_mo", "sms_redis", "sms_serve_us_per_mo"),
+    ("sms_redis_server_us_per_mo", "sms_redis", "sms_redis_server_us_per_mo"),
     ("ivr_agi_concurrent_calls", "ivr", "ivr_agi_concurrent_calls"),
     ("ivr_agi_step_p99_ms", "ivr", "ivr_agi_step_p99_ms"),
 )
 
 
 def summary(modules: dict[str, Figures]) -> dict[str, object]:
-    return {key: modules[mod][fig] for key, mod, fig in SUMMARY if fig in modules.get(mod, {})}
+    """The named figures, plus what durability costs an SMS round trip: the CPU per MO of serve on
+    Redis and of Redis itself, less serve's on the memory store (same run, same loop)."""
+    out = {key: modules[mod][fig] for key, mod, fig in SUMMARY if fig in modules.get(mod, {})}
+    parts = ("sms_redis_serve_us_per_mo", "sms_redis_server_us_per_mo", "sms_serve_us_per_mo")
+    if all(isinstance(out.get(k), int | float) for k in parts):
+        redis_serve, redis_server, memory = (float(out[k]) for k in parts)
+        out["sms_durability_us_per_mo"] = round(redis_serve + redis_server - memory, 1)
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -41,3 +41,17 @@ def test_engine_bench_prints_one_json_object() -> None:
     assert report["event_log_step_cost"] == engine["event_log_step_cost"] < 1
     assert {r["figure"] for r in report["checks"]} == {"session_create_per_s", "session_bytes"}
     assert report["engine_step_ratio"] == engine["engine_step_ratio"]  # printed, no longer a target
+
+
+def test_the_report_derives_what_durability_costs_an_sms_round_trip() -> None:
+    from bench.__main__ import summary
+
+    modules: dict[str, Figures] = {
+        "sms": {"sms_ratio": 0.35, "sms_serve_us_per_mo": 230.0},
+        "sms_redis": {"sms_ratio": 0.17, "sms_serve_us_per_mo": 420.0, "sms_redis_server_us_per_mo": 85.0},
+    }
+    report = summary(modules)
+    assert report["sms_redis_serve_us_per_mo"] == 420.0 and report["sms_redis_server_us_per_mo"] == 85.0
+    assert report["sms_durability_us_per_mo"] == 275.0  # 420 + 85 - 230
+    del modules["sms_redis"]["sms_redis_server_us_per_mo"]  # a run without Redis: nothing derived
+    assert "sms_durability_us_per_mo" not in summary(modules)
