@@ -12,6 +12,7 @@ import pytest
 from engine.backend.demo import DemoBackend
 from engine.clock import ManualClock
 from engine.ports.backend import BackendTimeout, BackendUnavailable, BusinessError, CallContext
+from engine.ports.events import EngineEvent
 from engine.run.context import TurnContext, within_hours
 from tests.engine.states.kit import compile_states, registry_of
 
@@ -70,3 +71,27 @@ def test_agent_hours_include_the_opening_minute_and_exclude_the_closing_one() ->
     assert within_hours("08:00-22:00", at(8, 0))
     assert within_hours("08:00-22:00", at(21, 59))
     assert not within_hours("08:00-22:00", at(22, 0))
+
+
+def test_a_failing_observer_is_logged_by_name_and_the_next_one_still_hears(
+        caplog: pytest.LogCaptureFixture) -> None:
+    heard: list[EngineEvent] = []
+
+    def broken(event: EngineEvent) -> None:
+        raise RuntimeError("metrics backend gone")
+
+    turn = world(DemoBackend(clock=ManualClock()))
+    turn.observers.extend([broken, heard.append])
+    event = EngineEvent("state", "ussd:c1", "ussd")
+    with caplog.at_level(logging.ERROR, logger="menuflow.engine"):
+        turn.emit(event)
+    assert heard == [event]
+    assert [(r.getMessage(), r.exc_info is not None) for r in caplog.records] == [("observer failed", True)]
+
+
+def test_secret_names_are_rebuilt_once_per_reload_not_per_turn() -> None:
+    turn = world(DemoBackend(clock=ManualClock()))
+    first = turn.secret_names()
+    assert turn.secret_names() is first  # cached: a turn does not walk every flow again
+    turn.registry.generation += 1  # what a reload does
+    assert turn.secret_names() is not first and turn.secret_names() == first
