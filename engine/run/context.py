@@ -33,8 +33,10 @@ class TurnContext:
         self.locale_changed: set[str] = set()
         #: Per-number counters: operations with ``per_hour`` and failed checks per source.
         self.limits: RateLimiter = limits if limits is not None else MemoryRateLimiter()
+        # pragma: no mutate start (equivalent: any start that is not a registry generation is rebuilt on first use)
         self._secrets: frozenset[str] = frozenset()
         self._secrets_generation = -1
+        # pragma: no mutate end
 
     def flow(self, flow_id: str, version: int) -> CompiledFlow | None:
         return self.registry.get(flow_id, version)

@@ -95,3 +95,8 @@ def test_secret_names_are_rebuilt_once_per_reload_not_per_turn() -> None:
     assert turn.secret_names() is first  # cached: a turn does not walk every flow again
     turn.registry.generation += 1  # what a reload does
     assert turn.secret_names() is not first and turn.secret_names() == first
+
+
+async def test_without_a_shared_limiter_a_turn_counts_in_this_process() -> None:
+    turn = world(DemoBackend(clock=ManualClock()))
+    assert [await turn.limits.allow("reset:8613800138000", 2, 3600.0) for _ in range(3)] == [True, True, False]
