@@ -7,7 +7,6 @@ flow author cannot reach Python internals through a template.
 
 from __future__ import annotations
 
-import gc
 import logging
 import time
 from collections.abc import Iterator, Mapping
@@ -22,6 +21,7 @@ from jinja2.nodes import Template as TemplateNode
 from jinja2.sandbox import SandboxedEnvironment
 
 from engine.flow.spec import LocaleText, Text, TextSpec
+from engine.gctime import Collector
 
 log = logging.getLogger("menuflow.templates")
 
@@ -44,29 +44,12 @@ RENDER_SECONDS = 0.02  # of the render's own CPU time (see _Clock)
 MAX_LOOP_DEPTH = 2
 
 
-class _Collector:
-    """Seconds the garbage collector has run so far in this process (kept by a ``gc.callbacks`` hook)."""
-
-    total = 0.0
-    _began = 0.0
-
-    @classmethod
-    def hook(cls, phase: str, _info: dict[str, int]) -> None:
-        if phase == "start":
-            cls._began = time.perf_counter()
-        else:
-            cls.total += time.perf_counter() - cls._began
-
-
-gc.callbacks.append(_Collector.hook)
-
-
 #: One render's clock: (wall-clock deadline, this thread's CPU time and the collector's total at the start).
 _Clock = tuple[float, float, float]
 
 
 def _start_clock() -> _Clock:
-    return time.perf_counter() + RENDER_SECONDS, time.thread_time(), _Collector.total
+    return time.perf_counter() + RENDER_SECONDS, time.thread_time(), Collector.total
 
 
 def _over(clock: _Clock) -> bool:
@@ -83,7 +66,7 @@ def _over(clock: _Clock) -> bool:
     deadline, cpu, collected = clock
     if time.perf_counter() <= deadline:  # pragma: no mutate (equivalent: < or <= on a float clock)
         return False
-    return time.thread_time() - cpu - (_Collector.total - collected) > RENDER_SECONDS
+    return time.thread_time() - cpu - (Collector.total - collected) > RENDER_SECONDS
 
 
 _clock: ContextVar[_Clock | None] = ContextVar("menuflow_render_clock", default=None)
