@@ -10,7 +10,7 @@ they are already out of the denominator; the count printed is of those lines.
 Usage (from anywhere; it works in the repository root)::
 
     .venv/bin/python .ci/mutation.py            # the CI's sample, within its time budget
-    .venv/bin/python .ci/mutation.py --full     # the whole engine core (about an hour on 2 cores)
+    .venv/bin/python .ci/mutation.py --full     # the whole engine core (~80 minutes on 2 cores)
     .venv/bin/python .ci/mutation.py --keep     # reuse mutants/ (only changed functions rerun)
 
 Both lists live in pyproject.toml: ``[tool.mutmut]`` is the whole core and the
