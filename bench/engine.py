@@ -38,16 +38,15 @@ from pathlib import Path
 from typing import Any
 
 import msgpack
-from redis.asyncio import Redis
 from transitions import Machine
 
 from bench.common import Batch, Figures, best_of, log, run_async
-from bench.events import event_log, logged
+from bench.events import event_log, ignore, logged
 from engine.clock import SystemClock
 from engine.flow.compiler import compile_file
 from engine.flow.machine import edge_name
 from engine.flow.model import CompiledFlow
-from engine.ports.events import EngineEvent, Observer
+from engine.ports.events import Observer
 from engine.ports.sessions import SessionStore
 from engine.run.build import build_engine
 from engine.session import Session
@@ -55,6 +54,7 @@ from engine.states import LANGUAGE
 from engine.store.loader import open_store
 from engine.store.memory import MemoryStore
 from engine.store.redis import RedisStore
+from engine.store.redis_conn import Client
 from engine.types import Event, Inbound, Reply, Wait
 
 FLOWS = Path(__file__).with_name("flows")
@@ -147,10 +147,6 @@ async def floor_batch(flow: CompiledFlow) -> Callable[[], Awaitable[int]]:
         return len(keys)
 
     return batch
-
-
-def _ignore(event: EngineEvent) -> None:
-    """An observer that does nothing: the engine builds its events, as it does for serve's metrics."""
 
 
 def inbound(key: str, msisdn: str, text: str, event: Event) -> Inbound:
@@ -267,7 +263,7 @@ async def redis_session_bytes(url: str) -> float:
         await store.close()
 
 
-async def clear(client: Redis, prefix: str) -> None:
+async def clear(client: Client, prefix: str) -> None:
     keys = [k async for k in client.scan_iter(match=prefix + "*", count=1000)]
     for i in range(0, len(keys), 1000):
         await client.delete(*keys[i : i + 1000])
@@ -289,7 +285,7 @@ async def measure(store_spec: str, seconds: float) -> Figures:
         async with event_log() as events:
             if store_spec == "memory":  # the floor's store is a MemoryStore of its own
                 batches["engine_floor_per_s"] = await floor_batch(flow)
-                batches["engine_step_observed_per_s"] = await step_batch(store, observers=[_ignore])
+                batches["engine_step_observed_per_s"] = await step_batch(store, observers=[ignore])
                 batch = batches["engine_step_logged_per_s"] = logged(await step_batch(store, observers=[events]),
                                                                      events)
                 await events.flush()  # the dials' events

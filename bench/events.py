@@ -21,6 +21,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from engine.events.log import EventLog
 from engine.events.record import Recorder
 from engine.events.sqlite import SqliteEventStore
+from engine.ports.events import EngineEvent
+
+
+def ignore(event: EngineEvent) -> None:
+    """The baseline's observer: it does nothing, but the engine builds its events for it, as it does for
+    serve's metrics observer."""
 
 
 @contextlib.asynccontextmanager

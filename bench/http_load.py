@@ -19,18 +19,14 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.common import Figures, log
+from bench.events import event_log, ignore
 from bench.wrk import Load, Step, load_average, process_cpu, run_wrk
-from engine.events.log import EventLog
-from engine.events.record import Recorder
-from engine.events.sqlite import SqliteEventStore
-from engine.ports.events import EngineEvent
 from engine.run.build import build_engine
 from engine.run.engine import Engine
 from engine.store.loader import open_store
@@ -232,12 +228,11 @@ async def event_log_us_per_turn(flows: str, channel: Channel, code: str, inputs:
     comparison swung from -64 % to +34 % between wrk rounds on this 2-core machine; here it holds
     within a few µs.
     """
-    with tempfile.TemporaryDirectory(prefix="mfbench-events-") as folder:
-        events = EventLog(SqliteEventStore(os.path.join(folder, "events.sqlite")), Recorder(os.urandom(32)))
+    async with event_log() as events:
         events.start()
         plain = build_engine(str(ROOT / flows), "demo", store=open_store(None))
         logged = build_engine(str(ROOT / flows), "demo", store=open_store(None))
-        plain.observers.append(_ignore)
+        plain.observers.append(ignore)
         logged.observers.append(events)
         tag = f"evlog{time.time():.0f}"
         try:
@@ -256,14 +251,9 @@ async def event_log_us_per_turn(flows: str, channel: Channel, code: str, inputs:
                 differences.append(cost["logged"] - cost["plain"])
             return statistics.median(differences)
         finally:
-            await events.close()
             for engine in (plain, logged):
                 await engine.store.close()
                 await engine.backend.close()
-
-
-def _ignore(event: EngineEvent) -> None:
-    """The baseline's observer: the event is built and handed over, as to serve's metrics."""
 
 
 def bare_us_per_request(figures: Figures, prefix: str) -> float | None:

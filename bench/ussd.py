@@ -86,6 +86,11 @@ def walk(code: str, texts: tuple[str, ...]) -> list[Step]:
     ]
 
 
+def engine_inputs(texts: tuple[str, ...]) -> list[str]:
+    """A walk's cumulative texts as the engine gets them: the gateway feeds the newest input only."""
+    return [text.rpartition("*")[2] for text in texts]
+
+
 def run(seconds: float, store: str = "memory", handler_factory: HandlerFactory | None = None) -> Figures:
     """Figures for ``python -m bench``; ``handler_factory`` replaces the in-process engine."""
     if wrk_path() is None:
@@ -153,8 +158,7 @@ async def floors(store: str, figures: Figures) -> Figures:
         return {}
     out: Figures = {"bare_us_per_request": round(bare, 1)}
     for key, (flows, code, texts) in (("", BENCH_FLOW), ("_10086", FLOW_10086)):
-        inputs = [text.rpartition("*")[2] for text in texts]  # the gateway feeds the newest input only
-        turn = await engine_us_per_turn(flows, "ussd", code, inputs, store)
+        turn = await engine_us_per_turn(flows, "ussd", code, engine_inputs(texts), store)
         out[f"engine{key}_us_per_turn"] = round(turn, 1)
         out[f"ussd_http{key}_floor_ratio"] = floor_ratio(bare, turn)
     return out
@@ -171,8 +175,7 @@ async def event_log_cost(logged: Target, quiet: Target) -> Figures:
     if not cpu:
         return {}
     serve_us = 1e6 * statistics.median(with_log for with_log, _ in cpu)
-    inputs = [text.rpartition("*")[2] for text in BENCH_FLOW[2]]
-    log_us = await event_log_us_per_turn(BENCH_FLOW[0], "ussd", BENCH_FLOW[1], inputs)
+    log_us = await event_log_us_per_turn(BENCH_FLOW[0], "ussd", BENCH_FLOW[1], engine_inputs(BENCH_FLOW[2]))
     costs = sorted(1 - without / with_log for with_log, without in cpu)
     throughput = sorted(1 - x.req_per_s / y.req_per_s for x, y in zip(logged.loads, quiet.loads, strict=False))
     return {

@@ -39,7 +39,7 @@ MAX_OUTPUT = 16_384  # characters: a long SMS is 10 parts of 70; USSD pages are 
 MAX_REPEAT = 1_024  # characters or items one ``*`` or ``center`` may produce
 MAX_RANGE = 1_000
 MAX_POWER = 128  # largest exponent of ``**``
-RENDER_SECONDS = 0.02  # of the render's own CPU time (see _Clock)
+RENDER_SECONDS = 0.02  # of the render's own CPU time (see _over)
 #: Loops inside loops: two levels cover every menu and bill; three over bounded ranges are a billion steps.
 MAX_LOOP_DEPTH = 2
 

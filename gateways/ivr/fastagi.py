@@ -214,7 +214,6 @@ class AgiCall:
             await self._conn.command(f"EXEC Queue {quote(target)}")
         await self._conn.command("HANGUP")
 
-
     async def _wait_for_agent(self, agent: AgentApp, max_wait: int) -> None:
         """Hand over within the threshold, tell the engine how it went, say its answer, hang up.
 
