@@ -28,7 +28,10 @@ def test_round_trips_through_serve_and_in_process() -> None:
     figures = run(0.6, smsc="simulator")
     assert figures["sms_raw_submit_per_s"] > 0
     assert figures["sms_roundtrips_per_s"] > 0 and figures["sms_inproc_roundtrips_per_s"] > 0
-    assert figures["sms_ratio"] == round(figures["sms_roundtrips_per_s"] / figures["sms_raw_submit_per_s"], 3)
+    # the ratio is taken before the two rates are rounded for display, so the printed figures can differ
+    # from it in the last digit
+    assert figures["sms_ratio"] == pytest.approx(
+        figures["sms_roundtrips_per_s"] / figures["sms_raw_submit_per_s"], abs=0.0015)
     assert figures["targets"] == {"sms_ratio": [">=", 0.4]}
     assert figures["sms_serve_us_per_mo"] > 0  # the serve process's CPU per round trip
     assert "sms_redis_server_us_per_mo" not in figures  # no Redis on the memory store
