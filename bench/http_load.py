@@ -12,6 +12,7 @@ is the bottleneck and a ratio would be flattering: then ratios are withheld
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import resource
 import signal
@@ -19,6 +20,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -81,6 +83,17 @@ class ServerProcess:
                 self.proc.wait()
 
 
+def serve_argv(port: int | None, flows: str, store: str | None, *extra: str) -> list[str]:
+    """The arguments after ``python -m app.cli``: serve as an operator starts it (see ``serve_process``)."""
+    argv = ["serve", "--flows", str(ROOT / flows), "--backend", "demo", "--log-level", "INFO", *UNREACHED_LIMITS,
+            *extra]
+    if port is not None:
+        argv += ["--ussd-http", f"127.0.0.1:{port}", "--ivr-http", f"127.0.0.1:{port}"]
+    if store is not None and store != "memory":
+        argv += ["--store", store]
+    return argv
+
+
 def bare_process(port: int) -> ServerProcess:
     return ServerProcess([sys.executable, "-m", "bench.bare", "--port", str(port)], "bare serving")
 
@@ -95,13 +108,8 @@ def serve_process(port: int | None, flows: str, store: str | None, *extra: str) 
 
     ``port``: USSD and IVR webhooks there (None: no HTTP listener, e.g. SMPP only via ``extra``).
     """
-    argv = [sys.executable, "-m", "app.cli", "serve", "--flows", str(ROOT / flows), "--backend", "demo",
-            "--log-level", "INFO", *UNREACHED_LIMITS, *extra]
-    if port is not None:
-        argv += ["--ussd-http", f"127.0.0.1:{port}", "--ivr-http", f"127.0.0.1:{port}"]
-    if store is not None and store != "memory":
-        argv += ["--store", store]
-    return ServerProcess(argv, "menuflow serving")
+    return ServerProcess([sys.executable, "-m", "app.cli", *serve_argv(port, flows, store, *extra)],
+                         "menuflow serving")
 
 
 @dataclass
@@ -214,6 +222,30 @@ async def engine_us_per_turn(flows: str, channel: Channel, code: str, inputs: li
     finally:
         await engine.store.close()
         await engine.backend.close()
+
+
+def serve_parts(flows: str, steps: list[Step], store: str, seconds: float = 2.0) -> dict[str, float]:
+    """µs per engine turn of serve's parts, timed inside a serve process under wrk (``bench.insitu``):
+    ``engine``, ``observers``, ``parse``, ``gateway`` (``*_us``), with ``turns``. Serve runs as the bench's
+    other serve processes do (event log on a file); one second of warm-up, then ``seconds`` counted."""
+    with tempfile.TemporaryDirectory(prefix="mfbench-insitu-") as folder:
+        path = os.path.join(folder, "parts.json")
+        port = free_port()
+        events = ("--events", os.path.join(folder, "events.sqlite"))
+        argv = [sys.executable, "-m", "bench.insitu", path, *serve_argv(port, flows, store, *events)]
+        url = f"http://127.0.0.1:{port}"
+        tag = uuid.uuid4().hex[:6]
+        with ServerProcess(argv, "menuflow serving") as server:
+            run_wrk(url, steps, 1.0, CONNECTIONS, f"{tag}warm")
+            os.kill(server.pid, signal.SIGUSR1)
+            run_wrk(url, steps, seconds, CONNECTIONS, f"{tag}count")
+            os.kill(server.pid, signal.SIGUSR2)
+            deadline = time.monotonic() + 10
+            while not os.path.exists(path) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            with open(path, encoding="utf-8") as f:
+                figures: dict[str, float] = json.load(f)
+        return figures
 
 
 async def event_log_us_per_turn(flows: str, channel: Channel, code: str, inputs: list[str], rounds: int = 11,

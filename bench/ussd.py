@@ -27,6 +27,13 @@ with its own session ids. Targets, measured in alternating rounds:
   measured here with 32 concurrent walkers). A target above its floor cannot
   be met by making the serving path cheaper, only by a cheaper engine or
   backend (``engine_us_per_turn``, ``engine_10086_us_per_turn``).
+- ``*_floor_in_serve_ratio`` (memory store): the same with the engine's turn
+  timed inside a serve process under wrk (``bench/insitu.py``,
+  ``engine*_in_serve_us_per_turn``), where it shares the CPU's caches with
+  aiohttp and costs more than in the loop. With it, ``serve_parse_us``,
+  ``serve_gateway_us``, ``serve_observers_us`` (µs per request, timed there)
+  and ``serve_rest_us`` say where serve's CPU per request goes beyond the
+  bare handler and the engine.
 
 Ratios are per round (serve ÷ bare measured just before), median over the
 rounds, with their spread. ``--store redis://…`` runs all of it on Redis
@@ -36,6 +43,7 @@ rounds, with their spread. ``--store redis://…`` runs all of it on Redis
 from __future__ import annotations
 
 import argparse
+import asyncio
 import gc
 import json
 import os
@@ -58,6 +66,7 @@ from bench.http_load import (
     floor_ratio,
     free_port,
     measure,
+    serve_parts,
     serve_process,
 )
 from bench.wrk import Step, wrk_path
@@ -152,7 +161,8 @@ async def _measure(seconds: float, store: str, factory: HandlerFactory | None) -
 
 
 async def floors(store: str, figures: Figures) -> Figures:
-    """The floor ratios of both walks (see the module's docstring)."""
+    """The floor ratios of both walks (see the module's docstring), from the engine's turn in a tight loop
+    and, on the memory store, inside serve, with where the rest of serve's CPU per request goes."""
     bare = bare_us_per_request(figures, "ussd_http")
     if bare is None:
         return {}
@@ -161,6 +171,24 @@ async def floors(store: str, figures: Figures) -> Figures:
         turn = await engine_us_per_turn(flows, "ussd", code, engine_inputs(texts), store)
         out[f"engine{key}_us_per_turn"] = round(turn, 1)
         out[f"ussd_http{key}_floor_ratio"] = floor_ratio(bare, turn)
+        if store != "memory":
+            continue  # on Redis a turn's CPU is partly in redis-py's reader, which the stopwatch does not see
+        parts = await asyncio.to_thread(serve_parts, flows, walk(code, texts), store)
+        out[f"engine{key}_in_serve_us_per_turn"] = parts["engine_us"]
+        out[f"ussd_http{key}_floor_in_serve_ratio"] = floor_ratio(bare, parts["engine_us"])
+        if not key:
+            out |= serve_breakdown(bare, parts, figures.get("serve_us_per_request"))
+    return out
+
+
+def serve_breakdown(bare: float, parts: dict[str, float], serve_us: float | None) -> Figures:
+    """Serve's CPU per request on the bench walk, by part: ``serve_<part>_us`` as timed inside serve, and
+    ``serve_rest_us``, what remains beyond them and the bare handler's whole request (aiohttp's routing
+    and middlewares, the rate limit, the engine's task, the event log's writer thread)."""
+    out: Figures = {f"serve_{part}_us": parts[f"{part}_us"] for part in ("parse", "gateway", "observers")}
+    if serve_us is not None:
+        timed = sum(parts[f"{part}_us"] for part in ("engine", "parse", "gateway", "observers"))
+        out["serve_rest_us"] = round(serve_us - bare - timed, 1)
     return out
 
 

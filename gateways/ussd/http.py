@@ -96,7 +96,9 @@ class UssdGateway:
         if req.kind != "begin" and progress is not None and not progress.more:
             counters.expired.inc()
             return UssdAnswer(req.session_id, gateway_text("expired", locale), more=False)
-        inbound, consumed = self._inbound(req, progress, counters)
+        # Africa's Talking's retry key is the cumulative text itself: one HMAC serves both (~5 µs a request)
+        same = retry_key if req.retry_key == req.text else None
+        inbound, consumed = self._inbound(req, progress, counters, same)
         outcome = await self.runner.run(inbound, locale)
         if outcome.reply is not None:
             answer = UssdAnswer(req.session_id, outcome.reply.text, more=not outcome.reply.end)
@@ -116,9 +118,11 @@ class UssdGateway:
         return answer
 
     def _inbound(
-        self, req: UssdRequest, progress: SessionProgress | None, counters: DialectCounters
+        self, req: UssdRequest, progress: SessionProgress | None, counters: DialectCounters,
+        text_fingerprint: str | None = None,
     ) -> tuple[Inbound, str]:
-        """The engine's view of ``req`` and the cumulative text consumed once it is answered."""
+        """The engine's view of ``req`` and the cumulative text consumed once it is answered
+        (``text_fingerprint``: ``fingerprint(req.text)`` when the caller has it already)."""
         event: Event = "begin"
         text = consumed = ""
         if req.kind == "begin":
@@ -128,7 +132,7 @@ class UssdGateway:
             event, text = "input", req.text
             if req.cumulative:
                 text, extended = newest_input(req.text, progress.consumed if progress else None)
-                consumed = fingerprint(req.text)
+                consumed = text_fingerprint if text_fingerprint is not None else fingerprint(req.text)
                 if not extended:
                     counters.resyncs.inc()
         service_code = req.service_code or (progress.service_code if progress is not None else "")

@@ -60,4 +60,14 @@ def test_bench_measures_serve_processes_against_bare_aiohttp(wrk: None) -> None:
         turn = figures[f"engine{key}_us_per_turn"]
         assert turn > 0 and figures[f"ussd_http{key}_floor_ratio"] == pytest.approx(bare / (bare + turn), abs=0.001)
     assert figures["engine_10086_us_per_turn"] > figures["engine_us_per_turn"]  # balance + offer: backend calls
+    # and the floors with the engine's turn timed inside a serve process, where it shares the caches
+    for key in ("", "_10086"):
+        turn = figures[f"engine{key}_in_serve_us_per_turn"]
+        assert turn > 0 and figures[f"ussd_http{key}_floor_in_serve_ratio"] == pytest.approx(bare / (bare + turn),
+                                                                                             abs=0.001)
+    # serve's CPU per request on the bench walk, part by part: the rest is what no stopwatch covered
+    parts = [figures[f"serve_{part}_us"] for part in ("parse", "gateway", "observers")]
+    assert all(p > 0 for p in parts)  # every webhook parsed, every answer recorded, every turn observed
+    assert figures["serve_rest_us"] == pytest.approx(
+        figures["serve_us_per_request"] - bare - figures["engine_in_serve_us_per_turn"] - sum(parts), abs=0.2)
 
