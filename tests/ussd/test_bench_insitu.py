@@ -73,7 +73,7 @@ async def test_the_engines_turn_excludes_its_observers(monkeypatch: pytest.Monke
     engine = build_engine(str(ROOT / "bench" / "flows"), "demo", store=open_store(None))
 
     def slow(event: EngineEvent) -> None:
-        spin(0.005)
+        spin(0.02)
 
     engine.observers.append(slow)
     try:
@@ -81,10 +81,8 @@ async def test_the_engines_turn_excludes_its_observers(monkeypatch: pytest.Monke
     finally:
         await engine.backend.close()
     (turn,), (observed,) = insitu.spent["engine"], insitu.spent["observers"]
-    emitted = observed / 0.005e9  # each event spun 5 ms in the observer
-    assert emitted >= 1
-    assert turn < 0.005e9  # the engine's own work, without the observer's spinning
-    assert observed >= 0.005e9 * int(emitted)
+    assert observed >= 0.02e9  # at least one event, each spun 20 ms in the observer
+    assert turn < 0.02e9  # the engine's own work (tens of µs), without the observer's spinning
 
 
 def test_report_writes_per_turn_figures_without_the_slowest_percent(tmp_path: Path) -> None:
