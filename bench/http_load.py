@@ -224,28 +224,39 @@ async def engine_us_per_turn(flows: str, channel: Channel, code: str, inputs: li
         await engine.backend.close()
 
 
+def insitu_process(report: str, port: int | None, flows: str, store: str | None, *extra: str) -> ServerProcess:
+    """``serve_process``'s serve with stopwatches on its parts (``bench.insitu``), reporting to ``report``."""
+    argv = [sys.executable, "-m", "bench.insitu", report, *serve_argv(port, flows, store, *extra)]
+    return ServerProcess(argv, "menuflow serving")
+
+
+def insitu_report(server: ServerProcess, report: str) -> dict[str, float]:
+    """Ask ``server`` (an ``insitu_process``) for its figures since the last ``SIGUSR1`` and read them."""
+    os.kill(server.pid, signal.SIGUSR2)
+    deadline = time.monotonic() + 10
+    while not os.path.exists(report) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    with open(report, encoding="utf-8") as f:
+        figures: dict[str, float] = json.load(f)
+    os.remove(report)
+    return figures
+
+
 def serve_parts(flows: str, steps: list[Step], store: str, seconds: float = 2.0) -> dict[str, float]:
     """µs per engine turn of serve's parts, timed inside a serve process under wrk (``bench.insitu``):
     ``engine``, ``observers``, ``parse``, ``gateway`` (``*_us``), with ``turns``. Serve runs as the bench's
     other serve processes do (event log on a file); one second of warm-up, then ``seconds`` counted."""
     with tempfile.TemporaryDirectory(prefix="mfbench-insitu-") as folder:
-        path = os.path.join(folder, "parts.json")
+        report = os.path.join(folder, "parts.json")
         port = free_port()
         events = ("--events", os.path.join(folder, "events.sqlite"))
-        argv = [sys.executable, "-m", "bench.insitu", path, *serve_argv(port, flows, store, *events)]
         url = f"http://127.0.0.1:{port}"
         tag = uuid.uuid4().hex[:6]
-        with ServerProcess(argv, "menuflow serving") as server:
+        with insitu_process(report, port, flows, store, *events) as server:
             run_wrk(url, steps, 1.0, CONNECTIONS, f"{tag}warm")
             os.kill(server.pid, signal.SIGUSR1)
             run_wrk(url, steps, seconds, CONNECTIONS, f"{tag}count")
-            os.kill(server.pid, signal.SIGUSR2)
-            deadline = time.monotonic() + 10
-            while not os.path.exists(path) and time.monotonic() < deadline:
-                time.sleep(0.05)
-            with open(path, encoding="utf-8") as f:
-                figures: dict[str, float] = json.load(f)
-        return figures
+            return insitu_report(server, report)
 
 
 async def event_log_us_per_turn(flows: str, channel: Channel, code: str, inputs: list[str], rounds: int = 11,

@@ -11,6 +11,14 @@ resp: twice the PDUs of a raw submit plus the engine, so 0.4 is the target.
 is ``SmsService`` with the engine in this process. Raw and round-trip
 slices alternate, and each side's best counts.
 
+Where serve's time goes (memory store): ``sms_engine_in_serve_us_per_turn`` and
+``sms_observers_in_serve_us_per_mo`` (metrics and the event log) are timed inside one more
+serve process (``bench/insitu.py``); ``sms_inproc_us_per_mo`` is this process's CPU per
+round trip on the in-process path (with the npm SMSC, which runs in its own process), and
+``sms_floor_ratio`` the ratio one core would reach doing that path plus serve's observers,
+both on by default: the rate-limit check, the shared MO state, logging and the engine's
+cost between serve's other work left out.
+
     .venv/bin/python -m bench.sms [SECONDS]
 """
 
@@ -19,7 +27,10 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import os
+import signal
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from typing import Any
@@ -28,7 +39,7 @@ import redis
 import smpplib.client
 
 from bench.common import Figures
-from bench.http_load import serve_process
+from bench.http_load import insitu_process, insitu_report, serve_process
 from bench.wrk import process_cpu
 from engine.types import Handler
 from gateways.sms.options import SmppOptions
@@ -136,13 +147,17 @@ async def _measure(seconds: float, handler_factory: Callable[[], Handler], smsc_
             warm = await _roundtrips(smsc, 300)
             # Alternate short slices and keep each side's best: a neighbour's CPU
             # burst then hurts one slice, not the whole figure.
+            inproc_cpu: list[float] = []
             for _ in range(ROUNDS):
                 raws.append(await loop.run_in_executor(None, raw_submits, smsc.port, seconds / (2 * ROUNDS)))
                 n = max(300, int(max([warm, *rates]) * seconds / (2 * ROUNDS)))
+                cpu0 = process_cpu(os.getpid())
                 rates.append(await _roundtrips(smsc, n))
+                inproc_cpu.append(1e6 * (process_cpu(os.getpid()) - cpu0) / n)
         finally:
             await svc.close()
         served, serve_cpu = await _through_serve(smsc, seconds, raws, serve, store) if serve else ([], {})
+        parts = await _serve_parts(smsc, seconds, serve) if serve and store == "memory" else {}
     finally:
         await smsc.close()
     raw, inproc = max(raws), max(rates)
@@ -155,7 +170,33 @@ async def _measure(seconds: float, handler_factory: Callable[[], Handler], smsc_
     if served:
         figures |= {"sms_ratio": round(max(served) / raw, 3), "sms_roundtrips_per_s": round(max(served), 1),
                     **serve_cpu}
+    if parts:
+        figures |= {"sms_engine_in_serve_us_per_turn": parts["engine_us"],
+                    "sms_observers_in_serve_us_per_mo": parts["observers_us"]}
+        if isinstance(smsc, NpmSmsc):  # the SMSC in its own process: this process's CPU is the path's alone
+            inproc_us = inproc_cpu[rates.index(inproc)]
+            figures["sms_inproc_us_per_mo"] = round(inproc_us, 1)
+            figures["sms_floor_ratio"] = round(1e6 / (inproc_us + parts["observers_us"]) / raw, 3)
     return figures
+
+
+async def _serve_parts(smsc: SmscSimulator | NpmSmsc, seconds: float, flows: str) -> dict[str, float]:
+    """The engine's turn and its observers timed inside a serve process (``bench.insitu``), per MO."""
+    before = smsc.count("bind") if isinstance(smsc, NpmSmsc) else 0
+    with tempfile.TemporaryDirectory(prefix="mfbench-insitu-") as folder:
+        report = os.path.join(folder, "parts.json")
+        events = ("--events", os.path.join(folder, "events.sqlite"))
+        with insitu_process(report, None, flows, "memory", *_smpp_args(smsc), *events) as served:
+            await _bound(smsc, before)
+            warm = await _roundtrips(smsc, 300)
+            os.kill(served.pid, signal.SIGUSR1)
+            await _roundtrips(smsc, max(300, int(warm * seconds / (2 * ROUNDS))))
+            return await asyncio.to_thread(insitu_report, served, report)
+
+
+def _smpp_args(smsc: SmscSimulator | NpmSmsc) -> list[str]:
+    return ["--smpp", f"127.0.0.1:{smsc.port}", "--smpp-system-id", "bench", "--smpp-password", "secret",
+            "--smpp-tps", "0", "--smpp-window", str(WINDOW), "--smpp-registered-delivery", "0"]
 
 
 async def _through_serve(smsc: SmscSimulator | NpmSmsc, seconds: float, raws: list[float], flows: str,
@@ -168,14 +209,14 @@ async def _through_serve(smsc: SmscSimulator | NpmSmsc, seconds: float, raws: li
     fastest round.
     """
     loop = asyncio.get_running_loop()
-    opts = ["--smpp", f"127.0.0.1:{smsc.port}", "--smpp-system-id", "bench", "--smpp-password", "secret",
-            "--smpp-tps", "0", "--smpp-window", str(WINDOW), "--smpp-registered-delivery", "0"]
     before = smsc.count("bind") if isinstance(smsc, NpmSmsc) else 0
     rates: list[float] = []
     cpu: list[tuple[float, float]] = []
     redis_client = None if store == "memory" else redis.Redis.from_url(store)
     try:
-        with serve_process(None, flows, store, *opts) as served:
+        with tempfile.TemporaryDirectory(prefix="mfbench-sms-") as folder, \
+                serve_process(None, flows, store, *_smpp_args(smsc), "--events",
+                              os.path.join(folder, "events.sqlite")) as served:
             await _bound(smsc, before)
             warm = await _roundtrips(smsc, 300)
             for _ in range(ROUNDS):
