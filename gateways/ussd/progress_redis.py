@@ -3,7 +3,9 @@
 With several processes behind one port, the next webhook call of a session may
 reach another process: it must still know which cumulative text was already
 fed to the engine and which answer a gateway retry should get again. Its
-commands share one ``AutoPipeline`` with other concurrent requests.
+commands share the process's ``AutoPipeline`` for this Redis with the session
+store and the other adapters (``engine.store.redis_conn``), so a request's
+record read and the engine's lock+read can leave in one write.
 
 The gateway's keys are ``<dialect>:<session id>``; in Redis the record is
 ``{prefix}{ussd:<session id>}:<dialect>``, whose hash tag is the engine's
@@ -13,14 +15,15 @@ one slot, on one node.
 
 from __future__ import annotations
 
-from engine.store.redis_conn import connect, open_pipe
+from engine.store.redis_conn import open_conn
 from gateways.ussd.progress import SessionProgress
 
 
 class RedisProgressStore:
     def __init__(self, url: str, *, prefix: str = "mf:ussd:") -> None:
-        self._redis = connect(url)
-        self._pipe = open_pipe(self._redis)
+        self._conn = open_conn(url)
+        self._redis = self._conn.client
+        self._pipe = self._conn.pipe
         self._prefix = prefix
 
     def record_key(self, key: str) -> str:
@@ -40,5 +43,4 @@ class RedisProgressStore:
         await self._pipe.execute("DEL", self.record_key(key))
 
     async def close(self) -> None:
-        await self._pipe.close()
-        await self._redis.aclose()
+        await self._conn.release()
